@@ -1,0 +1,23 @@
+/**
+ * Config loading for the CDK and CDKTF apps: the same lookup as the CLI (DSKIT_CONFIG is how a
+ * user points `cdk deploy` at another file); a bad config exits 2 before anything is synthesized.
+ */
+import { ConfigError, loadConfig, type Cloud, type SandboxConfig } from '../lib/config';
+
+export function loadAppConfig(cloud: Cloud): SandboxConfig {
+  try {
+    const loaded = loadConfig();
+    if (loaded.notice) process.stderr.write(`${loaded.notice}\n`);
+    if (!loaded.config[cloud]) {
+      process.stderr.write(`${loaded.file}: ${cloud}: missing; add a \`${cloud}:\` section to synthesize the ${cloud.toUpperCase()} app\n`);
+      process.exit(2);
+    }
+    return loaded.config;
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      for (const line of err.problems) process.stderr.write(`${line}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+}

@@ -1,0 +1,13 @@
+#!/usr/bin/env node
+import { App } from 'aws-cdk-lib';
+import { AwsSandboxStack } from '../stacks/aws-sandbox-stack';
+import { loadAppConfig } from './app-config';
+
+const config = loadAppConfig('aws');
+const app = new App();
+new AwsSandboxStack(app, `${config.name}-aws`, {
+  config,
+  env: { region: config.aws!.region, account: config.aws!.account ?? process.env.CDK_DEFAULT_ACCOUNT },
+  description: `dskit Deep Security sandbox ${config.name} (AWS)`,
+});
+app.synth();

@@ -1,0 +1,6 @@
+import type { CommandRun } from '../program';
+import { OperationError } from '../errors';
+
+export const run: CommandRun = async () => {
+  throw new OperationError('`verify` is not implemented yet');
+};

@@ -1,0 +1,5 @@
+export * from './schema';
+export * from './load';
+export * from './names';
+export * from './manager-endpoints';
+export * from './placeholders';

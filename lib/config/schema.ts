@@ -1,0 +1,263 @@
+/**
+ * The `sandbox.yaml` schema (SPEC §3). One file drives both clouds.
+ *
+ * Every object is `.strict()`: an unknown key is an error, because a typo
+ * (`instancetype:`) silently ignored would deploy something the user did not ask for.
+ */
+import { z } from 'zod';
+
+export const AWS_OS = ['amazon-linux-2023', 'ubuntu-22.04', 'ubuntu-24.04', 'rhel-9', 'debian-12', 'windows-2022'] as const;
+export const GCP_OS = ['debian-12', 'ubuntu-22.04', 'ubuntu-24.04', 'rhel-9', 'windows-2022'] as const;
+export const ARCHES = ['x86_64', 'arm64'] as const;
+export const MANAGER_TYPES = ['workload-security', 'dsm'] as const;
+export const EXPOSURE_MODES = ['private', 'honeypot'] as const;
+
+export type AwsOs = (typeof AWS_OS)[number];
+export type GcpOs = (typeof GCP_OS)[number];
+export type VmOs = AwsOs | GcpOs;
+export type Arch = (typeof ARCHES)[number];
+export type Cloud = 'aws' | 'gcp';
+export const CLOUDS: readonly Cloud[] = ['aws', 'gcp'];
+
+const SANDBOX_NAME = /^[a-z][a-z0-9-]{1,19}$/;
+const VM_NAME = /^[a-z][a-z0-9-]{0,29}$/;
+const GUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
+// Valid as a secret name on both clouds: GCP Secret Manager ids allow only these.
+const SECRET_NAME = /^[A-Za-z0-9_-]{1,255}$/;
+const ENV_VAR = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const IPV4_CIDR = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}\/(3[0-2]|[12]?\d)$/;
+// Graviton families carry a `g` right after the generation digit: t4g, m7g, c7gn, r8gd, im4gn.
+const GRAVITON_INSTANCE = /^[a-z]+\d+g[a-z]*\.[a-z0-9]+$/;
+const AWS_INSTANCE_TYPE = /^[a-z][a-z0-9-]*\.[a-z0-9]+$/;
+const GCP_PROJECT = /^[a-z][a-z0-9-]{4,28}[a-z0-9]$/;
+const GCS_BUCKET = /^[a-z0-9][a-z0-9._-]{1,61}[a-z0-9]$/;
+
+const positiveId = z.number().int().min(1);
+const optionalId = z.number().int().min(0).default(0);
+const port = z.number().int().min(1).max(65535);
+
+const exactlyOneOfIdOrName = (p: { id?: number; name?: string }, ctx: z.RefinementCtx) => {
+  if ((p.id === undefined) === (p.name === undefined)) {
+    ctx.addIssue({ code: z.ZodIssueCode.custom, message: 'give exactly one of `id` or `name`' });
+  }
+};
+
+const policyFields = {
+  /** Deep Security policy id. */
+  id: positiveId.optional(),
+  /** Policy name, resolved to an id through the API (`dskit policy resolve`, cached in dskit.context.json). */
+  name: z.string().min(1).optional(),
+};
+
+/** The sandbox's policy, computer group and relay group. Exactly one of `id` or `name`. */
+export const policySchema = z
+  .object({ ...policyFields, groupId: optionalId, relayGroupId: optionalId })
+  .strict()
+  .superRefine(exactlyOneOfIdOrName);
+
+/** A VM's override of the policy; group ids not given are inherited from the top-level `policy`. */
+export const vmPolicySchema = z
+  .object({ ...policyFields, groupId: z.number().int().min(0).optional(), relayGroupId: z.number().int().min(0).optional() })
+  .strict()
+  .superRefine(exactlyOneOfIdOrName);
+
+const managerCommon = {
+  tenantId: z.string().regex(GUID, 'must be a tenant GUID like 00000000-0000-0000-0000-000000000000').optional(),
+  tenantNumericId: z.number().int().min(0).default(0),
+  activationTokenSecret: z
+    .string()
+    .regex(SECRET_NAME, 'must be 1-255 letters, digits, - or _ (valid in AWS Secrets Manager and GCP Secret Manager)'),
+  apiKeyEnv: z.string().regex(ENV_VAR, 'must be an environment variable name').default('DS_API_KEY'),
+  proxy: z
+    .string()
+    .refine((v) => v === '' || /^https?:\/\/[^\s]+$/.test(v), 'must be empty or an http(s):// URL')
+    .default(''),
+  verifyPackageSignature: z.boolean().default(true),
+  /** For self-hosted managers with a self-signed certificate: the CLI then skips TLS verification. */
+  allowSelfSignedCertificate: z.boolean().default(false),
+};
+
+const httpsUrl = z
+  .string()
+  .regex(/^https:\/\/[A-Za-z0-9.-]+(:\d{1,5})?\/?$/, 'must be https://host[:port] with no path');
+const dsmUrl = z
+  .string()
+  .regex(/^dsm:\/\/[A-Za-z0-9.-]+:\d{1,5}\/$/, 'must be dsm://host:port/ (e.g. dsm://dsm.example.com:4120/)');
+
+const workloadSecurityManager = z
+  .object({
+    type: z.literal('workload-security'),
+    region: z.string().regex(/^[a-z]+(-[a-z]+)?-\d$/, 'must be a Workload Security region like us-1, de-1, jp-1'),
+    ...managerCommon,
+    tenantId: managerCommon.tenantId.unwrap(),
+  })
+  .strict();
+
+const dsmManager = z
+  .object({
+    type: z.literal('dsm'),
+    url: httpsUrl,
+    activationUrl: dsmUrl,
+    ...managerCommon,
+  })
+  .strict();
+
+export const managerSchema = z.discriminatedUnion('type', [workloadSecurityManager, dsmManager]);
+
+const eventsSchema = z
+  .object({
+    retentionDays: z.number().int().min(1).max(3650).default(30),
+    syslogPort: port.default(514),
+    syslogConfigId: optionalId,
+  })
+  .strict();
+
+const exposureSchema = z
+  .object({
+    mode: z.enum(EXPOSURE_MODES).default('private'),
+    adminCidrs: z.array(z.string().regex(IPV4_CIDR, 'must be an IPv4 CIDR like 203.0.113.0/24')).default([]),
+    honeypotPorts: z.array(port).default([22, 1433, 3389]),
+    acknowledgeCloudTerms: z.boolean().default(false),
+  })
+  .strict();
+
+const vmCount = z.number().int().min(0, 'must be 0 or more').max(20, 'must be at most 20 per VM entry').default(1);
+
+const awsVmSchema = z
+  .object({
+    name: z.string().regex(VM_NAME, 'must match [a-z][a-z0-9-]*, at most 30 characters'),
+    os: z.enum(AWS_OS),
+    arch: z.enum(ARCHES).default('x86_64'),
+    instanceType: z.string().regex(AWS_INSTANCE_TYPE, 'must be an EC2 instance type like t3.medium').optional(),
+    count: vmCount,
+    policy: vmPolicySchema.optional(),
+  })
+  .strict();
+
+const gcpVmSchema = z
+  .object({
+    name: z.string().regex(VM_NAME, 'must match [a-z][a-z0-9-]*, at most 30 characters'),
+    os: z.enum(GCP_OS),
+    machineType: z.string().regex(/^[a-z0-9-]+$/, 'must be a Compute Engine machine type like e2-medium').default('e2-medium'),
+    count: vmCount,
+    policy: vmPolicySchema.optional(),
+  })
+  .strict();
+
+const awsSchema = z
+  .object({
+    region: z.string().regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, 'must be an AWS region like ap-northeast-1'),
+    account: z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account id').optional(),
+    vpcCidr: z.string().regex(IPV4_CIDR, 'must be an IPv4 CIDR like 10.60.0.0/16').default('10.60.0.0/16'),
+    activationTimeoutMinutes: z.number().int().min(5).max(720).default(20),
+    vms: z.array(awsVmSchema).default([]),
+  })
+  .strict();
+
+const gcpSchema = z
+  .object({
+    project: z.string().regex(GCP_PROJECT, 'must be a GCP project id (6-30 chars, [a-z][a-z0-9-]*)'),
+    region: z.string().regex(/^[a-z]+-[a-z]+\d+$/, 'must be a GCP region like asia-northeast1'),
+    zone: z.string().regex(/^[a-z]+-[a-z]+\d+-[a-z]$/, 'must be a GCP zone like asia-northeast1-a'),
+    /** GCS bucket for the Terraform state; local state when absent. */
+    stateBucket: z.string().regex(GCS_BUCKET, 'must be a GCS bucket name').optional(),
+    subnetCidr: z.string().regex(IPV4_CIDR, 'must be an IPv4 CIDR like 10.61.0.0/24').default('10.61.0.0/24'),
+    vms: z.array(gcpVmSchema).default([]),
+  })
+  .strict();
+
+export const sandboxSchema = z
+  .object({
+    name: z.string().regex(SANDBOX_NAME, 'must be 2-20 characters, [a-z][a-z0-9-]*'),
+    owner: z.string().min(1).max(128),
+    expiresAfterHours: z.number().int().min(0).max(24 * 365).default(24),
+    manager: managerSchema,
+    policy: policySchema,
+    events: eventsSchema.default({}),
+    exposure: exposureSchema.default({}),
+    aws: awsSchema.optional(),
+    gcp: gcpSchema.optional(),
+  })
+  .strict()
+  .superRefine((cfg, ctx) => {
+    if (cfg.exposure.mode === 'honeypot' && !cfg.exposure.acknowledgeCloudTerms) {
+      ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        path: ['exposure', 'acknowledgeCloudTerms'],
+        message:
+          'honeypot mode exposes VMs to the internet; set exposure.acknowledgeCloudTerms: true to confirm the cloud provider terms allow it',
+      });
+    }
+    const checkUnique = (cloud: Cloud, vms: { name: string }[]) => {
+      const seen = new Map<string, number>();
+      vms.forEach((vm, i) => {
+        const first = seen.get(vm.name);
+        if (first !== undefined) {
+          ctx.addIssue({
+            code: z.ZodIssueCode.custom,
+            path: [cloud, 'vms', i, 'name'],
+            message: `duplicate VM name; ${cloud}.vms[${first}] already uses it (names must be unique per cloud)`,
+          });
+        } else seen.set(vm.name, i);
+      });
+    };
+    if (cfg.aws) {
+      checkUnique('aws', cfg.aws.vms);
+      cfg.aws.vms.forEach((vm, i) => {
+        if (vm.arch === 'arm64' && vm.os === 'windows-2022') {
+          ctx.addIssue({
+            code: z.ZodIssueCode.custom,
+            path: ['aws', 'vms', i, 'arch'],
+            message: 'arm64 is not available with windows-2022; use x86_64',
+          });
+        }
+        if (vm.instanceType) {
+          const graviton = GRAVITON_INSTANCE.test(vm.instanceType);
+          if (vm.arch === 'arm64' && !graviton) {
+            ctx.addIssue({
+              code: z.ZodIssueCode.custom,
+              path: ['aws', 'vms', i, 'instanceType'],
+              message: 'arm64 needs a Graviton instance type (t4g, m7g, c7g, ...)',
+            });
+          } else if (vm.arch === 'x86_64' && graviton) {
+            ctx.addIssue({
+              code: z.ZodIssueCode.custom,
+              path: ['aws', 'vms', i, 'instanceType'],
+              message: 'is a Graviton (arm64) instance type; set arch: arm64 or pick an x86_64 type (t3, m7i, ...)',
+            });
+          }
+        }
+      });
+    }
+    if (cfg.gcp) {
+      checkUnique('gcp', cfg.gcp.vms);
+      if (!cfg.gcp.zone.startsWith(`${cfg.gcp.region}-`)) {
+        ctx.addIssue({
+          code: z.ZodIssueCode.custom,
+          path: ['gcp', 'zone'],
+          message: `must be a zone of gcp.region ${cfg.gcp.region} (e.g. ${cfg.gcp.region}-a)`,
+        });
+      }
+    }
+    if (!cfg.aws && !cfg.gcp) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, path: [], message: 'configure at least one cloud: an `aws:` or `gcp:` section' });
+    }
+  });
+
+export type SandboxInput = z.input<typeof sandboxSchema>;
+type ParsedSandbox = z.output<typeof sandboxSchema>;
+export type PolicyConfig = z.output<typeof policySchema>;
+export type VmPolicyConfig = z.output<typeof vmPolicySchema>;
+export type ManagerConfig = z.output<typeof managerSchema>;
+export type AwsConfig = NonNullable<ParsedSandbox['aws']>;
+export type GcpConfig = NonNullable<ParsedSandbox['gcp']>;
+export type AwsVmConfig = AwsConfig['vms'][number] & { instanceType: string };
+export type GcpVmConfig = GcpConfig['vms'][number];
+export type VmConfig = AwsVmConfig | GcpVmConfig;
+export type EventsConfig = ParsedSandbox['events'];
+export type ExposureConfig = ParsedSandbox['exposure'];
+
+/** The validated config, with every default applied. */
+export interface SandboxConfig extends Omit<ParsedSandbox, 'groupId' | 'aws'> {
+  readonly aws?: Omit<AwsConfig, 'vms'> & { vms: AwsVmConfig[] };
+}
