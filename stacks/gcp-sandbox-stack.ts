@@ -1,17 +1,41 @@
-import { GcsBackend, LocalBackend, TerraformStack } from 'cdktf';
+import { GcsBackend, LocalBackend, TerraformOutput, TerraformStack } from 'cdktf';
 import type { Construct } from 'constructs';
 import { GoogleProvider } from '@cdktf/provider-google/lib/provider';
-import { OWNER_TAG, SANDBOX_TAG, type SandboxConfig } from '../lib/config';
+import { platformOf, renderBootScript, type BootScript } from '../lib/agent';
+import {
+  OWNER_TAG,
+  SANDBOX_TAG,
+  formatPlaceholderProblems,
+  managerEndpoints,
+  placeholderProblems,
+  type GcpVmConfig,
+  type SandboxConfig,
+} from '../lib/config';
+import { SandboxEvents } from '../lib/gcp/events';
+import { SandboxIdentity } from '../lib/gcp/identity';
 import { gcpLabelValue } from '../lib/gcp/labels';
+import { EVENTS_LOG_NAME, eventsDatasetId } from '../lib/gcp/names';
+import { SandboxNetwork } from '../lib/gcp/network';
+import { refusePlaceholders } from '../lib/gcp/placeholder-guard';
+import { SandboxVm } from '../lib/gcp/vm';
 
 export interface GcpSandboxStackProps {
   /** The validated sandbox config; must have a `gcp:` section. */
   readonly config: SandboxConfig;
+  /**
+   * The config file's name, for the message a deploy with placeholder values fails with.
+   * @default 'sandbox.yaml'
+   */
+  readonly configFile?: string;
 }
 
 /** The GCP side of the sandbox: network, VMs, Ops Agent → Cloud Logging → BigQuery (SPEC §1, §5). */
 export class GcpSandboxStack extends TerraformStack {
   readonly labels: Record<string, string>;
+  readonly network: SandboxNetwork;
+  readonly identity: SandboxIdentity;
+  readonly events: SandboxEvents;
+  readonly vms: SandboxVm[];
 
   constructor(scope: Construct, id: string, props: GcpSandboxStackProps) {
     super(scope, id);
@@ -31,5 +55,90 @@ export class GcpSandboxStack extends TerraformStack {
     // cdktf snake-cases the keys of a provider's map attributes (dskit-sandbox → dskit_sandbox);
     // an override is written as given.
     provider.addOverride('default_labels', this.labels);
+
+    const scripts = bootScripts(config, gcp.vms, gcp.project);
+    const platforms = new Set(scripts.map(({ script }) => script.platform));
+
+    this.network = new SandboxNetwork(this, 'network', {
+      namePrefix: config.name,
+      region: gcp.region,
+      subnetCidr: gcp.subnetCidr,
+      exposure: config.exposure,
+      managerPorts: managerPorts(config),
+      hasLinux: platforms.has('linux'),
+      hasWindows: platforms.has('windows'),
+    });
+    refusePlaceholders(
+      this,
+      this.network.network,
+      formatPlaceholderProblems(props.configFile ?? 'sandbox.yaml', placeholderProblems(config)),
+    );
+
+    this.identity = new SandboxIdentity(this, 'identity', {
+      sandboxName: config.name,
+      project: gcp.project,
+      activationTokenSecret: config.manager.activationTokenSecret,
+    });
+
+    this.events = new SandboxEvents(this, 'events', {
+      sandboxName: config.name,
+      project: gcp.project,
+      location: gcp.region,
+      datasetId: eventsDatasetId(config.name),
+      retentionDays: config.events.retentionDays,
+      instanceNames: scripts.map(({ script }) => script.displayName),
+      labels: this.labels,
+    });
+
+    this.vms = scripts.map(
+      ({ vm, script }) =>
+        new SandboxVm(this, `vm-${script.displayName}`, {
+          name: script.displayName,
+          zone: gcp.zone,
+          machineType: vm.machineType,
+          os: vm.os,
+          platform: script.platform,
+          bootScript: script.script,
+          subnetwork: this.network.subnet.id,
+          publicAddress: this.network.publicAddresses,
+          serviceAccountEmail: this.identity.serviceAccount.email,
+          labels: { ...this.labels, 'dskit-vm': gcpLabelValue(vm.name) },
+          maxRunHours: config.expiresAfterHours,
+          // The boot script reads the token and ships events at first boot: grants and sink first.
+          dependsOn: [this.identity.secretAccess, ...this.identity.projectRoles, this.events.sinkWriterAccess],
+        }),
+    );
+
+    new TerraformOutput(this, 'instance_names', {
+      description: 'The VMs; also their display names in the manager',
+      value: this.vms.map((v) => v.instance.name),
+    });
+    new TerraformOutput(this, 'events_dataset', {
+      description: 'BigQuery dataset with the ds_events table and the report views',
+      value: `${gcp.project}.${this.events.dataset.datasetId}`,
+    });
+    new TerraformOutput(this, 'sink_writer_identity', {
+      description: 'The Log Router sink writer identity (roles/bigquery.dataEditor on the dataset)',
+      value: this.events.sink.writerIdentity,
+    });
   }
+}
+
+function bootScripts(config: SandboxConfig, vms: readonly GcpVmConfig[], project: string): { vm: GcpVmConfig; script: BootScript }[] {
+  const out: { vm: GcpVmConfig; script: BootScript }[] = [];
+  for (const vm of vms) {
+    for (let index = 1; index <= vm.count; index++) {
+      const script = renderBootScript(config, vm, index, { cloud: 'gcp', project, logName: EVENTS_LOG_NAME });
+      if (script.platform !== platformOf(vm)) throw new Error(`boot script for ${script.displayName}: platform ${script.platform} does not match os ${vm.os}`);
+      out.push({ vm, script });
+    }
+  }
+  return out;
+}
+
+/** The TCP ports agents use towards the manager: packages and API (HTTPS) and activation/heartbeats. */
+function managerPorts(config: SandboxConfig): number[] {
+  const { url, activationUrl } = managerEndpoints(config.manager);
+  const portOf = (u: string) => Number(new URL(u).port || 443);
+  return [443, portOf(url), portOf(activationUrl)];
 }

@@ -1,0 +1,107 @@
+import type { ITerraformDependable } from 'cdktf';
+import { Construct } from 'constructs';
+import { ComputeInstance } from '@cdktf/provider-google/lib/compute-instance';
+import type { ScriptPlatform } from '../agent';
+import { imageFamilyFor } from './images';
+import { LINUX_TAG, WINDOWS_TAG } from './network';
+
+/** Compute Engine deletes a VM at most this long after it starts (max_run_duration's upper bound). */
+export const MAX_RUN_HOURS = 120 * 24;
+
+/** Metadata values are limited to 256 KB each. */
+const METADATA_VALUE_LIMIT = 256 * 1024;
+
+const INSTANCE_NAME = /^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/;
+
+/** The metadata key Compute Engine runs at every boot, per platform. */
+export const STARTUP_SCRIPT_KEY: Readonly<Record<ScriptPlatform, string>> = {
+  linux: 'startup-script',
+  windows: 'windows-startup-script-ps1',
+};
+
+export interface SandboxVmProps {
+  /** Instance name; also the agent's display name in the manager (`<sandbox>-gcp-<vm>-<n>`). */
+  readonly name: string;
+  readonly zone: string;
+  /** @default 'e2-medium' */
+  readonly machineType?: string;
+  /** A `gcp.vms[].os` value; selects the public image family. */
+  readonly os: string;
+  readonly platform: ScriptPlatform;
+  /** The boot script from lib/agent, run as the startup script. Holds no secret (it reads the token at boot). */
+  readonly bootScript: string;
+  /** Subnetwork id or self link. */
+  readonly subnetwork: string;
+  /** @default false — give the VM an ephemeral public IPv4 address (honeypot mode, adminCidrs). */
+  readonly publicAddress?: boolean;
+  /** The VM's service account email; scopes are cloud-platform and IAM decides. */
+  readonly serviceAccountEmail: string;
+  /** Labels, keys and values already GCP-valid. */
+  readonly labels: Readonly<Record<string, string>>;
+  /**
+   * Compute Engine deletes the VM this many hours after it starts (scheduling.max_run_duration
+   * with instance_termination_action DELETE). 0 = never.
+   * @default 0
+   */
+  readonly maxRunHours?: number;
+  /** What must exist before the VM boots (its IAM grants, the event sink). */
+  readonly dependsOn?: ITerraformDependable[];
+}
+
+/**
+ * One protected VM: a public image, Shielded VM, guest attributes on (the boot script reports
+ * `dskit/status` there), the boot script as its startup script, and an optional time to live.
+ */
+export class SandboxVm extends Construct {
+  public readonly instance: ComputeInstance;
+
+  constructor(scope: Construct, id: string, props: SandboxVmProps) {
+    super(scope, id);
+    validate(props);
+    const maxRunHours = props.maxRunHours ?? 0;
+    const metadata: Record<string, string> = {
+      'enable-guest-attributes': 'TRUE',
+      [STARTUP_SCRIPT_KEY[props.platform]]: props.bootScript,
+    };
+    if (props.platform === 'linux') metadata['enable-oslogin'] = 'TRUE';
+
+    this.instance = new ComputeInstance(this, 'instance', {
+      name: props.name,
+      zone: props.zone,
+      machineType: props.machineType ?? 'e2-medium',
+      labels: { ...props.labels },
+      tags: [props.platform === 'windows' ? WINDOWS_TAG : LINUX_TAG],
+      bootDisk: { autoDelete: true, initializeParams: { image: imageFamilyFor(props.os), type: 'pd-balanced' } },
+      networkInterface: [{ subnetwork: props.subnetwork, accessConfig: props.publicAddress ? [{}] : undefined }],
+      serviceAccount: { email: props.serviceAccountEmail, scopes: ['cloud-platform'] },
+      shieldedInstanceConfig: { enableSecureBoot: true, enableVtpm: true, enableIntegrityMonitoring: true },
+      metadata,
+      scheduling:
+        maxRunHours > 0 ? { maxRunDuration: { seconds: maxRunHours * 3600 }, instanceTerminationAction: 'DELETE' } : undefined,
+      deletionProtection: false,
+      allowStoppingForUpdate: true,
+      dependsOn: props.dependsOn,
+    });
+  }
+}
+
+function validate(props: SandboxVmProps): void {
+  if (!INSTANCE_NAME.test(props.name)) {
+    throw new Error(
+      `instance name: got "${props.name}"; allowed: 1-63 characters [a-z][-a-z0-9]*, not ending in "-" (shorten the sandbox or VM name)`,
+    );
+  }
+  const hours = props.maxRunHours ?? 0;
+  if (!Number.isInteger(hours) || hours < 0 || hours > MAX_RUN_HOURS) {
+    throw new Error(
+      `expiresAfterHours: got ${hours}; allowed on GCP: 0 (never) to ${MAX_RUN_HOURS} (Compute Engine's longest max_run_duration, 120 days)`,
+    );
+  }
+  if (props.bootScript.trim() === '') throw new Error(`boot script for ${props.name}: empty; the VM would never install the agent`);
+  const size = Buffer.byteLength(props.bootScript, 'utf8');
+  if (size > METADATA_VALUE_LIMIT) {
+    throw new Error(
+      `boot script for ${props.name}: ${size} bytes; Compute Engine metadata values are limited to ${METADATA_VALUE_LIMIT} bytes`,
+    );
+  }
+}
