@@ -1,5 +1,7 @@
 #!/usr/bin/env node
 import { App } from 'aws-cdk-lib';
+import { addAwsSolutionsChecks } from '../lib/aws/nag';
+import { locateConfig } from '../lib/config';
 import { AwsSandboxStack } from '../stacks/aws-sandbox-stack';
 import { loadAppConfig } from './app-config';
 
@@ -7,7 +9,9 @@ const config = loadAppConfig('aws');
 const app = new App();
 new AwsSandboxStack(app, `${config.name}-aws`, {
   config,
+  configFile: locateConfig().file,
   env: { region: config.aws!.region, account: config.aws!.account ?? process.env.CDK_DEFAULT_ACCOUNT },
   description: `dskit Deep Security sandbox ${config.name} (AWS)`,
 });
+addAwsSolutionsChecks(app);
 app.synth();

@@ -1,19 +1,102 @@
-import { Stack, Tags, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Stack, Tags, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
+import { platformOf } from '../lib/agent';
+import { AthenaAnalytics } from '../lib/aws/athena-analytics';
+import { EventsPipeline } from '../lib/aws/events-pipeline';
+import { ExposureSecurityGroups } from '../lib/aws/exposure';
+import { SandboxInstanceRole } from '../lib/aws/instance-role';
+import { EVENTS_PREFIX, logRetentionFor, sandboxNames } from '../lib/aws/names';
+import { acknowledgeCdkInternals } from '../lib/aws/nag';
+import { SandboxNetwork } from '../lib/aws/network';
+import { PlaceholderGuard } from '../lib/aws/placeholder-guard';
+import { SandboxVm } from '../lib/aws/sandbox-vm';
 import { OWNER_TAG, SANDBOX_TAG, type SandboxConfig } from '../lib/config';
 
 export interface AwsSandboxStackProps extends StackProps {
   /** The validated sandbox config; must have an `aws:` section. */
   readonly config: SandboxConfig;
+  /**
+   * The config file, named in the deploy-time refusal of placeholder values.
+   * @default 'sandbox.yaml'
+   */
+  readonly configFile?: string;
 }
 
 /** The AWS side of the sandbox: network, VMs that must activate, event pipeline (SPEC §1, §5). */
 export class AwsSandboxStack extends Stack {
+  public readonly network: SandboxNetwork;
+  public readonly events: EventsPipeline;
+  public readonly analytics: AthenaAnalytics;
+  public readonly instanceRole: SandboxInstanceRole;
+  public readonly vms: readonly SandboxVm[];
+
   constructor(scope: Construct, id: string, props: AwsSandboxStackProps) {
     super(scope, id, props);
     const { config } = props;
-    if (!config.aws) throw new Error('AwsSandboxStack needs an `aws:` section in the config');
+    const aws = config.aws;
+    if (!aws) throw new Error('AwsSandboxStack needs an `aws:` section in the config');
     Tags.of(this).add(SANDBOX_TAG, config.name);
     Tags.of(this).add(OWNER_TAG, config.owner);
+    const names = sandboxNames(config);
+    const retentionDays = config.events.retentionDays;
+
+    new PlaceholderGuard(this, 'PlaceholderGuard', { config, configFile: props.configFile ?? 'sandbox.yaml' });
+
+    this.network = new SandboxNetwork(this, 'Network', {
+      cidr: aws.vpcCidr,
+      flowLogGroupName: names.flowLogGroup,
+      flowLogRetention: logRetentionFor(retentionDays),
+    });
+    this.events = new EventsPipeline(this, 'Events', { logGroupName: names.eventsLogGroup, retentionDays, prefix: EVENTS_PREFIX });
+    this.analytics = new AthenaAnalytics(this, 'Analytics', {
+      eventsBucket: this.events.bucket.bucket,
+      eventsPrefix: EVENTS_PREFIX,
+      databaseName: names.glueDatabase,
+      tableName: names.eventsTable,
+      workGroupName: names.athenaWorkGroup,
+      retentionDays,
+    });
+    this.instanceRole = new SandboxInstanceRole(this, 'InstanceRole', {
+      eventsLogGroup: this.events.logGroup,
+      tokenSecretName: config.manager.activationTokenSecret,
+    });
+    const exposure = new ExposureSecurityGroups(this, 'Exposure', {
+      vpc: this.network.vpc,
+      exposure: config.exposure,
+      platforms: aws.vms.filter((vm) => vm.count > 0).map(platformOf),
+      sandbox: config.name,
+    });
+
+    const vms: SandboxVm[] = [];
+    aws.vms.forEach((vm, vmIndex) => {
+      for (let index = 1; index <= vm.count; index++) {
+        const sandboxVm = new SandboxVm(this, `Vm-${vm.name}-${index}`, {
+          config,
+          vm,
+          vmIndex,
+          index,
+          vpc: this.network.vpc,
+          securityGroup: exposure.forPlatform(platformOf(vm)),
+          instanceProfile: this.instanceRole.instanceProfile,
+          logGroupName: names.eventsLogGroup,
+          activationTimeout: Duration.minutes(aws.activationTimeoutMinutes),
+          bootDependencies: [this.instanceRole, this.events.logGroup],
+        });
+        new CfnOutput(this, `InstanceId-${sandboxVm.displayName}`, {
+          value: sandboxVm.instance.instanceId,
+          description: `EC2 instance id of ${sandboxVm.displayName}`,
+        });
+        vms.push(sandboxVm);
+      }
+    });
+    this.vms = vms;
+
+    new CfnOutput(this, 'EventsLogGroup', { value: this.events.logGroup.logGroupName, description: 'CloudWatch Logs group of the DS events' });
+    new CfnOutput(this, 'EventsBucket', { value: this.events.bucket.bucket.bucketName, description: 'S3 bucket the DS event lines land in' });
+    new CfnOutput(this, 'AthenaWorkGroup', { value: this.analytics.workGroup.ref, description: 'Athena workgroup with the report queries' });
+    new CfnOutput(this, 'GlueDatabase', { value: names.glueDatabase, description: 'Glue database of the events table' });
+    new CfnOutput(this, 'GlueTable', { value: names.eventsTable, description: 'Glue table over the raw event lines' });
+
+    acknowledgeCdkInternals(this);
   }
 }

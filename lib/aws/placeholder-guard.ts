@@ -1,0 +1,40 @@
+/**
+ * Synth accepts the bundled example's placeholder manager values (so `npm run synth` works
+ * without an account); a deploy must refuse them before anything is created. A CloudFormation
+ * rule fails the change set with our message, at validation time, before any resource exists.
+ */
+import { CfnParameter, CfnRule, Fn } from 'aws-cdk-lib';
+import { Construct } from 'constructs';
+import { formatPlaceholderProblems, placeholderProblems, type SandboxConfig } from '../config';
+
+export interface PlaceholderGuardProps {
+  readonly config: SandboxConfig;
+  /** The config file, named in the message. */
+  readonly configFile: string;
+}
+
+/** Adds nothing when the config has no placeholders. */
+export class PlaceholderGuard extends Construct {
+  /** The messages the deploy fails with; empty when the config is real. */
+  public readonly problems: readonly string[];
+  public readonly rule?: CfnRule;
+
+  constructor(scope: Construct, id: string, props: PlaceholderGuardProps) {
+    super(scope, id);
+    const problems = placeholderProblems(props.config).filter((p) => !p.path.startsWith('gcp.'));
+    this.problems = formatPlaceholderProblems(props.configFile, problems);
+    if (this.problems.length === 0) return;
+
+    // Rules assert over parameters; this one can only ever hold "placeholder".
+    const status = new CfnParameter(this, 'ConfigStatus', {
+      type: 'String',
+      default: 'placeholder',
+      allowedValues: ['placeholder'],
+      description: 'dskit: the config still has placeholder manager values; edit it and synthesize again',
+    });
+    const message = `dskit refuses to deploy placeholder values: ${this.problems.join('; ')}. Edit the file, then run \`npx dskit preflight\`.`;
+    this.rule = new CfnRule(this, 'RefusePlaceholders', {
+      assertions: [{ assert: Fn.conditionEquals(status.valueAsString, 'configured'), assertDescription: message.slice(0, 4000) }],
+    });
+  }
+}

@@ -1,0 +1,116 @@
+/**
+ * One protected VM: an EC2 instance whose boot script installs and activates the DS agent, and a
+ * CloudFormation wait condition the script signals, so the deploy succeeds only once the agent
+ * has activated. A FAILURE signal's reason is what CloudFormation reports as the deploy error.
+ */
+import { CfnWaitCondition, CfnWaitConditionHandle, Duration, Stack, Tags, Validations } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import type * as iam from 'aws-cdk-lib/aws-iam';
+import { Construct, type IDependable } from 'constructs';
+import { renderBootScript, type BootScript } from '../agent';
+import type { AwsVmConfig, SandboxConfig } from '../config';
+import { machineImageFor, osImageSpec } from './machine-image';
+
+/** CloudFormation caps a wait condition's timeout at 12 hours. */
+const MAX_WAIT = Duration.hours(12);
+
+export interface SandboxVmProps {
+  readonly config: SandboxConfig;
+  readonly vm: AwsVmConfig;
+  /** Position of the VM entry in `aws.vms`, for error messages. */
+  readonly vmIndex: number;
+  /** Instance number, from 1 (`<sandbox>-aws-<vm>-<index>`). */
+  readonly index: number;
+  readonly vpc: ec2.IVpc;
+  readonly securityGroup: ec2.ISecurityGroup;
+  readonly instanceProfile: iam.IInstanceProfile;
+  /** CloudWatch Logs group the boot script ships DS events to. */
+  readonly logGroupName: string;
+  /** How long the deploy waits for the agent to activate. */
+  readonly activationTimeout: Duration;
+  /** What must exist before the VM boots (its role's policy, the events log group). */
+  readonly bootDependencies?: readonly IDependable[];
+}
+
+export class SandboxVm extends Construct {
+  public readonly instance: ec2.Instance;
+  public readonly waitHandle: CfnWaitConditionHandle;
+  public readonly waitCondition: CfnWaitCondition;
+  /** What the manager will call this computer. */
+  public readonly displayName: string;
+  public readonly bootScript: BootScript;
+
+  constructor(scope: Construct, id: string, props: SandboxVmProps) {
+    super(scope, id);
+    const { config, vm } = props;
+    const key = `aws.vms[${props.vmIndex}]`;
+    const timeout = props.activationTimeout.toSeconds();
+    if (timeout < 60 || timeout > MAX_WAIT.toSeconds()) {
+      throw new Error(`aws.activationTimeoutMinutes: ${props.activationTimeout.toMinutes()} is outside what CloudFormation allows (1-720 minutes)`);
+    }
+    if (vm.arch === 'arm64' && vm.os.startsWith('windows')) {
+      throw new Error(`${key}.arch: "arm64" is not available with ${vm.os}; use x86_64`);
+    }
+    if (vm.arch === 'arm64' && !/^[a-z]+\d+g[a-z]*\./.test(vm.instanceType)) {
+      throw new Error(`${key}.instanceType: "${vm.instanceType}" is not a Graviton type but arch is arm64; use t4g, m7g, c7g, ...`);
+    }
+    const stack = Stack.of(this);
+    const spec = osImageSpec(vm.os, vm.arch);
+
+    this.waitHandle = new CfnWaitConditionHandle(this, 'ActivationHandle');
+    this.bootScript = renderBootScript(config, vm, props.index, {
+      cloud: 'aws',
+      region: stack.region,
+      waitHandleUrl: this.waitHandle.ref,
+      logGroupName: props.logGroupName,
+    });
+    this.displayName = this.bootScript.displayName;
+
+    this.instance = new ec2.Instance(this, 'Instance', {
+      vpc: props.vpc,
+      vpcSubnets: { subnetType: ec2.SubnetType.PUBLIC },
+      associatePublicIpAddress: true,
+      securityGroup: props.securityGroup,
+      instanceProfile: props.instanceProfile,
+      instanceType: new ec2.InstanceType(vm.instanceType),
+      machineImage: machineImageFor(stack, vm.os, vm.arch, `${key}.os`),
+      userData: ec2.UserData.custom(this.bootScript.script),
+      // IMDSv2 on the instance itself (requireImdsv2 would add a launch template per VM for the same effect).
+      httpTokens: ec2.HttpTokens.REQUIRED,
+      httpPutResponseHopLimit: 1,
+      blockDevices: [
+        {
+          deviceName: spec.rootDeviceName,
+          volume: ec2.BlockDeviceVolume.ebs(spec.rootVolumeGiB, { encrypted: true, volumeType: ec2.EbsDeviceVolumeType.GP3, deleteOnTermination: true }),
+        },
+      ],
+      propagateTagsToVolumeOnCreation: true,
+      // The boot script powers the VM off after expiresAfterHours; off then means gone.
+      instanceInitiatedShutdownBehavior:
+        config.expiresAfterHours > 0 ? ec2.InstanceInitiatedShutdownBehavior.TERMINATE : ec2.InstanceInitiatedShutdownBehavior.STOP,
+    });
+    for (const dep of props.bootDependencies ?? []) this.instance.node.addDependency(dep);
+
+    Tags.of(this.instance).add('Name', this.displayName);
+    Tags.of(this.instance).add('dskit-vm', vm.name);
+    Tags.of(this.instance).add('dskit-display-name', this.displayName);
+    Tags.of(this.instance).add('dskit-os', vm.os);
+    Tags.of(this.instance).add('dskit-expires-after-hours', String(config.expiresAfterHours));
+
+    this.waitCondition = new CfnWaitCondition(this, 'Activated', {
+      count: 1,
+      handle: this.waitHandle.ref,
+      timeout: String(timeout),
+    });
+    this.waitCondition.addResourceDependency(this.instance.instance);
+
+    Validations.of(this.instance).acknowledge({
+      id: 'AwsSolutions-EC28',
+      reason: 'sandbox VMs live hours; basic 5-minute monitoring is enough and detailed monitoring is billed per instance',
+    });
+    Validations.of(this.instance).acknowledge({
+      id: 'AwsSolutions-EC29',
+      reason: 'the sandbox must be destroyable by `cdk destroy` and VMs terminate themselves at expiry; termination protection would block both',
+    });
+  }
+}
