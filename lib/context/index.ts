@@ -59,3 +59,40 @@ export function policyIdOf(policy: PolicyConfig, dir?: string): number {
   }
   return id;
 }
+
+/** Remember `name → id` so synth and boot scripts need no API call. */
+export function cachePolicyId(name: string, id: number, dir?: string): void {
+  const ctx = readContext(dir);
+  writeContext({ ...ctx, policyIds: { ...ctx.policyIds, [name]: id } }, dir);
+}
+
+/** What dskit changed in the manager for this sandbox, oldest first. */
+export function changesOf(sandbox: string, dir?: string): ManagerChange[] {
+  return [...(readContext(dir).changes?.[sandbox] ?? [])];
+}
+
+/** Append a change so teardown can undo it. Written at once: a crash right after still leaves the record. */
+export function recordChange(sandbox: string, change: ManagerChange, dir?: string): void {
+  const ctx = readContext(dir);
+  const changes = { ...ctx.changes, [sandbox]: [...(ctx.changes?.[sandbox] ?? []), change] };
+  writeContext({ ...ctx, changes }, dir);
+}
+
+/** Drop a change once undone (matched on kind and id). */
+export function forgetChange(sandbox: string, change: Pick<ManagerChange, 'kind' | 'id'>, dir?: string): void {
+  const ctx = readContext(dir);
+  const remaining = (ctx.changes?.[sandbox] ?? []).filter((c) => !(c.kind === change.kind && c.id === change.id));
+  const changes = { ...ctx.changes };
+  if (remaining.length > 0) changes[sandbox] = remaining;
+  else delete changes[sandbox];
+  writeContext({ ...ctx, changes }, dir);
+}
+
+/** Forget a cached policy id (teardown deletes the policy it named). */
+export function forgetPolicyId(name: string, dir?: string): void {
+  const ctx = readContext(dir);
+  if (!ctx.policyIds || !(name in ctx.policyIds)) return;
+  const policyIds = { ...ctx.policyIds };
+  delete policyIds[name];
+  writeContext({ ...ctx, policyIds }, dir);
+}

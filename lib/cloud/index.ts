@@ -1,0 +1,2 @@
+export * from './destroy';
+export * from './leftovers';

@@ -1,0 +1,141 @@
+/**
+ * The subset of the Deep Security / Workload Security `/api` v1 models that dskit uses, written
+ * from Trend Micro's generated-SDK catalogs (Workload Security 50.0.810, DSM 20.0.424). Field
+ * names are the wire names: `ID`, `policyID`, `parentID`, `computerStatus.agentStatus`.
+ * Every field is optional because searches with `expand` and partial modifies return or take
+ * only some of them.
+ */
+
+/** A policy or system setting: every value travels as a string. */
+export interface SettingValue {
+  value?: string;
+}
+
+export const AGENT_STATUSES = ['inactive', 'active', 'warning', 'error', 'not-supported'] as const;
+export type AgentStatus = (typeof AGENT_STATUSES)[number];
+
+export interface ComputerStatus {
+  agentStatus?: AgentStatus;
+  agentStatusMessages?: string[];
+}
+
+export const MODULE_STATES = ['inherited', 'prevent', 'detect', 'off'] as const;
+export type IntrusionPreventionState = (typeof MODULE_STATES)[number];
+
+export interface IntrusionPreventionExtension {
+  state?: IntrusionPreventionState;
+  ruleIDs?: number[];
+  applicationTypeIDs?: number[];
+}
+
+export interface Computer {
+  ID?: number;
+  displayName?: string;
+  hostName?: string;
+  description?: string;
+  policyID?: number;
+  groupID?: number;
+  relayListID?: number;
+  platform?: string;
+  agentVersion?: string;
+  lastAgentCommunication?: number;
+  computerStatus?: ComputerStatus;
+  intrusionPrevention?: IntrusionPreventionExtension;
+}
+
+/** `Policy.policySettings`: setting name → value (hundreds exist; dskit names the few it touches). */
+export type PolicySettings = Record<string, SettingValue>;
+
+export interface Policy {
+  ID?: number;
+  name?: string;
+  description?: string;
+  parentID?: number;
+  intrusionPrevention?: IntrusionPreventionExtension;
+  policySettings?: PolicySettings;
+}
+
+export interface IntrusionPreventionRule {
+  ID?: number;
+  name?: string;
+  identifier?: string;
+  description?: string;
+  detectOnly?: boolean;
+  severity?: 'low' | 'medium' | 'high' | 'critical';
+  type?: 'custom' | 'smart' | 'vulnerability' | 'exploit' | 'hidden' | 'policy' | 'info';
+  lastUpdated?: number;
+  CVE?: string[];
+}
+
+export interface IntrusionPreventionAssignments {
+  assignedRuleIDs?: number[];
+  assignedApplicationTypeIDs?: number[];
+  recommendedToAssignRuleIDs?: number[];
+  recommendedToUnassignRuleIDs?: number[];
+  recommendationScanStatus?: 'none' | 'valid' | 'out-of-date' | 'unknown';
+  lastRecommendationScanDate?: number;
+}
+
+export interface ComputerGroup {
+  ID?: number;
+  name?: string;
+  description?: string;
+  parentGroupID?: number;
+}
+
+/** `GET /apikeys/current`: who the key is. */
+export interface ApiKeyCurrent {
+  ID?: number;
+  keyName?: string;
+  active?: boolean;
+  roleID?: number;
+  expiryDate?: number;
+}
+
+/** `SearchCriteria`: exactly one test per criterion. */
+export interface SearchCriterion {
+  fieldName?: string;
+  stringTest?: 'equal' | 'not-equal';
+  stringValue?: string;
+  /** `%` and `_` are wildcards unless this is false (the manager's default is true). */
+  stringWildcards?: boolean;
+  numericTest?: NumericTest;
+  numericValue?: number;
+  booleanTest?: boolean;
+  choiceTest?: 'equal' | 'not-equal';
+  choiceValue?: string;
+  idTest?: NumericTest;
+  idValue?: number;
+  nullTest?: boolean;
+  firstDateValue?: number;
+  lastDateValue?: number;
+  firstDateInclusive?: boolean;
+  lastDateInclusive?: boolean;
+}
+
+export type NumericTest = 'less-than' | 'less-than-or-equal' | 'equal' | 'greater-than-or-equal' | 'greater-than' | 'not-equal';
+
+export interface SearchFilter {
+  maxItems?: number;
+  searchCriteria?: SearchCriterion[];
+  sortByObjectID?: boolean;
+}
+
+/**
+ * The searchable collections and the wrapper key each one's list responses use
+ * (`{"computers": [...]}`).
+ */
+export const COLLECTIONS = {
+  computers: 'computers',
+  policies: 'policies',
+  intrusionpreventionrules: 'intrusionPreventionRules',
+  computergroups: 'computerGroups',
+} as const;
+export type CollectionPath = keyof typeof COLLECTIONS;
+
+export interface CollectionItem {
+  computers: Computer;
+  policies: Policy;
+  intrusionpreventionrules: IntrusionPreventionRule;
+  computergroups: ComputerGroup;
+}

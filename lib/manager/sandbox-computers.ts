@@ -1,0 +1,67 @@
+/**
+ * Which manager computers belong to a sandbox, and how they differ from what the config expects.
+ * Matching is on exact display names (`<sandbox>-<cloud>-<vm>-<n>`): `ds-eval-aws-web-10` or
+ * `ds-eval-aws-web-1-old` are never taken for `ds-eval-aws-web-1`.
+ */
+import type { AgentStatus, Computer } from './model';
+
+export interface ExpectedEntry {
+  readonly displayName: string;
+  readonly policyId: number;
+}
+
+export type Finding = 'missing' | 'offline' | 'wrong-policy' | 'duplicate' | 'unexpected';
+
+export interface ComputerCheck {
+  readonly displayName: string;
+  /** The manager's id; absent when missing. */
+  readonly computerId?: number;
+  readonly expectedPolicyId?: number;
+  readonly foundPolicyId?: number;
+  readonly agentStatus?: AgentStatus | 'unknown';
+  /** Empty when all is well. */
+  readonly findings: readonly Finding[];
+}
+
+/** Compare what the manager has (found by prefix) with what the config expects. */
+export function compareComputers(expected: readonly ExpectedEntry[], found: readonly Computer[]): ComputerCheck[] {
+  const byName = new Map<string, Computer[]>();
+  for (const c of found) {
+    const name = c.displayName ?? '';
+    byName.set(name, [...(byName.get(name) ?? []), c]);
+  }
+  const rows: ComputerCheck[] = [];
+  const expectedNames = new Set(expected.map((e) => e.displayName));
+  for (const e of expected) {
+    const matches = byName.get(e.displayName) ?? [];
+    if (matches.length === 0) {
+      rows.push({ displayName: e.displayName, expectedPolicyId: e.policyId, findings: ['missing'] });
+      continue;
+    }
+    for (const c of matches) {
+      const findings: Finding[] = [];
+      const agentStatus = c.computerStatus?.agentStatus ?? 'unknown';
+      if (agentStatus !== 'active') findings.push('offline');
+      if (c.policyID !== e.policyId) findings.push('wrong-policy');
+      if (matches.length > 1) findings.push('duplicate');
+      rows.push({ displayName: e.displayName, computerId: c.ID, expectedPolicyId: e.policyId, foundPolicyId: c.policyID, agentStatus, findings });
+    }
+  }
+  for (const c of found) {
+    if (expectedNames.has(c.displayName ?? '')) continue;
+    rows.push({
+      displayName: c.displayName ?? `(computer ${c.ID})`,
+      computerId: c.ID,
+      foundPolicyId: c.policyID,
+      agentStatus: c.computerStatus?.agentStatus ?? 'unknown',
+      findings: ['unexpected'],
+    });
+  }
+  return rows;
+}
+
+/** The computers to delete: exactly those whose display name is one of the expected names. */
+export function sandboxComputersIn(found: readonly Computer[], expectedNames: Iterable<string>): Computer[] {
+  const names = new Set(expectedNames);
+  return found.filter((c) => c.displayName !== undefined && names.has(c.displayName) && c.ID !== undefined);
+}
