@@ -6,7 +6,6 @@ import { EventsPipeline } from '../lib/aws/events-pipeline';
 import { ExposureSecurityGroups } from '../lib/aws/exposure';
 import { SandboxInstanceRole } from '../lib/aws/instance-role';
 import { EVENTS_PREFIX, logRetentionFor, sandboxNames } from '../lib/aws/names';
-import { acknowledgeCdkInternals } from '../lib/aws/nag';
 import { SandboxNetwork } from '../lib/aws/network';
 import { PlaceholderGuard } from '../lib/aws/placeholder-guard';
 import { SandboxVm } from '../lib/aws/sandbox-vm';
@@ -96,7 +95,5 @@ export class AwsSandboxStack extends Stack {
     new CfnOutput(this, 'AthenaWorkGroup', { value: this.analytics.workGroup.ref, description: 'Athena workgroup with the report queries' });
     new CfnOutput(this, 'GlueDatabase', { value: names.glueDatabase, description: 'Glue database of the events table' });
     new CfnOutput(this, 'GlueTable', { value: names.eventsTable, description: 'Glue table over the raw event lines' });
-
-    acknowledgeCdkInternals(this);
   }
 }
