@@ -1,6 +1,175 @@
+/**
+ * `dskit preflight [--cloud C]`: everything that can be checked before a deploy, one line per
+ * check with PASS / FAIL (or SKIP when it cannot be checked) and the fix. Exit 1 if any fails.
+ */
+import { CLOUDS, effectivePolicy, formatPlaceholderProblems, placeholderProblems, vmsOf, type PolicyConfig } from '../../config';
+import { readContext } from '../../context';
+import {
+  AGENT_INITIATED_ACTIVATION,
+  ManagerApiError,
+  ManagerSetupError,
+  ManagerUnreachableError,
+  agentInitiatedActivationAllowed,
+  isNotFound,
+  managerApiUrl,
+  managerClientFor,
+  type ManagerClient,
+} from '../../manager';
+import type { CommandContext } from '../context';
 import type { CommandRun } from '../program';
-import { OperationError } from '../errors';
+import { EXIT_OK, EXIT_PROBLEM } from '../errors';
 
-export const run: CommandRun = async () => {
-  throw new OperationError('`preflight` is not implemented yet');
+type Outcome = 'PASS' | 'FAIL' | 'SKIP';
+
+interface Check {
+  readonly outcome: Outcome;
+  readonly check: string;
+  readonly detail: string;
+  /** What to do about a FAIL. */
+  readonly fix?: string;
+}
+
+/** A manager call's failure as a check result, never a crash: the other checks still run. */
+function failure(check: string, err: unknown): Check {
+  if (err instanceof ManagerApiError || err instanceof ManagerUnreachableError) return { outcome: 'FAIL', check, detail: err.message };
+  throw err;
+}
+
+async function policyCheck(client: ManagerClient, where: string, policy: PolicyConfig, cwd: string): Promise<Check> {
+  const check = `${where} exists`;
+  try {
+    if (policy.id !== undefined) {
+      const p = await client.findPolicy(policy.id);
+      return p
+        ? { outcome: 'PASS', check, detail: `policy id ${policy.id} is "${p.name}"` }
+        : { outcome: 'FAIL', check, detail: `no policy with id ${policy.id}`, fix: 'pick an id from Policies in the console (the id shows in the policy URL)' };
+    }
+    const matches = await client.policiesNamed(policy.name!);
+    const cached = readContext(cwd).policyIds?.[policy.name!];
+    if (matches.length !== 1) {
+      return {
+        outcome: 'FAIL',
+        check,
+        detail: `${matches.length} policies named "${policy.name}"`,
+        fix: matches.length === 0 ? 'check the name (exact, case included) or give policy.id' : 'give policy.id instead',
+      };
+    }
+    if (cached !== undefined && cached !== matches[0].ID) {
+      return { outcome: 'FAIL', check, detail: `"${policy.name}" is id ${matches[0].ID}, but dskit.context.json caches ${cached}`, fix: 'run dskit policy resolve' };
+    }
+    return cached === undefined
+      ? { outcome: 'FAIL', check, detail: `"${policy.name}" is id ${matches[0].ID} but not cached`, fix: 'run dskit policy resolve (synth and boot scripts read the cache)' }
+      : { outcome: 'PASS', check, detail: `"${policy.name}" is id ${cached}` };
+  } catch (err) {
+    return failure(check, err);
+  }
+}
+
+async function managerChecks(ctx: CommandContext, client: ManagerClient, clouds: readonly string[]): Promise<Check[]> {
+  const config = ctx.config;
+  const checks: Check[] = [];
+  try {
+    const key = await client.currentApiKey();
+    checks.push({ outcome: 'PASS', check: 'API key works', detail: `key "${key.keyName ?? key.ID}" at ${client.baseUrl}` });
+  } catch (err) {
+    checks.push({
+      ...failure('API key works', err),
+      fix: `check ${config.manager.apiKeyEnv} and the manager URL; the key must be active and its role allowed to read policies and computers`,
+    });
+    return checks; // nothing else can succeed without a working key
+  }
+
+  checks.push(await policyCheck(client, 'policy', config.policy, ctx.cwd));
+  for (const cloud of CLOUDS.filter((c) => clouds.includes(c))) {
+    for (const [i, vm] of vmsOf(config, cloud).entries()) {
+      if (vm.policy) checks.push(await policyCheck(client, `${cloud}.vms[${i}].policy`, effectivePolicy(config, vm), ctx.cwd));
+    }
+  }
+
+  const groupId = config.policy.groupId;
+  if (groupId > 0) {
+    try {
+      const g = await client.describeComputerGroup(groupId);
+      checks.push({ outcome: 'PASS', check: 'policy.groupId exists', detail: `computer group ${groupId} is "${g.name}"` });
+    } catch (err) {
+      checks.push(
+        isNotFound(err)
+          ? { outcome: 'FAIL', check: 'policy.groupId exists', detail: `no computer group with id ${groupId}`, fix: 'use 0 (none) or an id from Computers > groups' }
+          : failure('policy.groupId exists', err),
+      );
+    }
+  }
+  if (config.policy.relayGroupId > 0) {
+    checks.push({
+      outcome: 'SKIP',
+      check: 'policy.relayGroupId exists',
+      detail: `relay group ${config.policy.relayGroupId}: the /api v1 REST API has no relay group endpoint; check Administration > Updates > Relay Management`,
+    });
+  }
+
+  try {
+    const value = (await client.systemSetting(AGENT_INITIATED_ACTIVATION)).value;
+    const { allowed, restricted } = agentInitiatedActivationAllowed(value);
+    checks.push(
+      allowed
+        ? {
+            outcome: 'PASS',
+            check: 'agent-initiated activation allowed',
+            detail: `"${value}"${restricted ? ' (the VMs\' addresses must be on that IP list)' : ''}`,
+          }
+        : {
+            outcome: 'FAIL',
+            check: 'agent-initiated activation allowed',
+            detail: `"${value ?? ''}"`,
+            fix: 'Administration > System Settings > Agents: Allow Agent-Initiated Activation "For any computers"',
+          },
+    );
+  } catch (err) {
+    checks.push(failure('agent-initiated activation allowed', err));
+  }
+  return checks;
+}
+
+export const run: CommandRun<{ cloud?: string }> = async (ctx, opts) => {
+  const config = ctx.config; // a bad config throws ConfigError: exit 2 with one line per problem
+  const clouds = ctx.clouds(opts.cloud);
+  const file = ctx.loadedConfig.file;
+  const checks: Check[] = [{ outcome: 'PASS', check: 'config valid', detail: file }];
+
+  const placeholders = placeholderProblems(config);
+  checks.push(
+    placeholders.length === 0
+      ? { outcome: 'PASS', check: 'no placeholder values', detail: 'manager, tenant and project values are set' }
+      : { outcome: 'FAIL', check: 'no placeholder values', detail: formatPlaceholderProblems(file, placeholders).join('; ') },
+  );
+  checks.push({
+    outcome: 'PASS',
+    check: 'activation token secret named',
+    detail: `manager.activationTokenSecret "${config.manager.activationTokenSecret}": store the token there (AWS Secrets Manager / GCP Secret Manager); VMs read it at boot`,
+  });
+
+  let client: ManagerClient | undefined;
+  try {
+    const url = managerApiUrl(config.manager, ctx.options.managerUrl);
+    checks.push({ outcome: 'PASS', check: 'manager URL', detail: url });
+    try {
+      client = managerClientFor(config.manager, { env: ctx.env, managerUrl: ctx.options.managerUrl, retry: { maxAttempts: 3 } });
+      checks.push({ outcome: 'PASS', check: 'API key set', detail: `${config.manager.apiKeyEnv} is set` });
+    } catch (err) {
+      if (!(err instanceof ManagerSetupError)) throw err;
+      checks.push({ outcome: 'FAIL', check: 'API key set', detail: err.message });
+    }
+  } catch (err) {
+    if (!(err instanceof ManagerSetupError)) throw err;
+    checks.push({ outcome: 'FAIL', check: 'manager URL', detail: err.message });
+  }
+  if (client) checks.push(...(await managerChecks(ctx, client, clouds)));
+  else checks.push({ outcome: 'SKIP', check: 'manager checks', detail: 'need the API key and manager URL (above)' });
+
+  const ok = checks.every((c) => c.outcome !== 'FAIL');
+  ctx.emit({ ok, checks }, () => [
+    ...checks.map((c) => `${c.outcome}  ${c.check}: ${c.detail}${c.fix ? ` — fix: ${c.fix}` : ''}`),
+    ok ? 'preflight: ready to deploy' : `preflight: ${checks.filter((c) => c.outcome === 'FAIL').length} check(s) failed; fix them and run dskit preflight again`,
+  ]);
+  return ok ? EXIT_OK : EXIT_PROBLEM;
 };
