@@ -1,0 +1,186 @@
+/**
+ * Offline reports: exported files of raw lines (plain or gzip) loaded into an in-memory DuckDB
+ * table and queried with the very SQL the clouds run (the `duckdb` rendering).
+ * DuckDB is loaded on first use so the rest of the CLI does not pay for it.
+ */
+import * as fs from 'node:fs';
+import * as readline from 'node:readline';
+import * as zlib from 'node:zlib';
+import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import { exportedLine } from './exported';
+import { reportSql } from './index';
+import { reportById, type ColumnType, type ReportId } from './reports';
+
+export const LINES_TABLE = 'dskit_lines';
+
+export type Cell = string | number | null;
+
+export interface ReportResult {
+  readonly id: ReportId;
+  readonly title: string;
+  readonly columns: ReadonlyArray<{ readonly name: string; readonly type: ColumnType }>;
+  readonly rows: ReadonlyArray<Record<string, Cell>>;
+}
+
+export interface LoadProgress {
+  readonly file: string;
+  readonly filesDone: number;
+  readonly files: number;
+  readonly bytesDone: number;
+  readonly bytes: number;
+  readonly lines: number;
+}
+
+export interface LoadOptions {
+  /** Called at most every `progressEveryMs` while loading (never for loads quicker than that). */
+  readonly onProgress?: (p: LoadProgress) => void;
+  readonly progressEveryMs?: number;
+  /** The reference for syslog timestamps without a year. */
+  readonly now?: Date;
+}
+
+export interface LoadSummary {
+  readonly lines: number;
+  /** Lines holding a CEF or LEEF event. */
+  readonly events: number;
+  /** Event lines without a readable time (they count everywhere but per-hour). */
+  readonly untimed: number;
+}
+
+/** Why a file could not be read, naming the file. */
+export class EventFileError extends Error {
+  override name = 'EventFileError';
+}
+
+const EVENT_MARK = /^[^|]*?(?:CEF:\d+|LEEF:[12]\.0)\|/;
+
+/** A time as the reports print it: ISO 8601 in UTC, to the second. */
+export function formatTime(t: Date): string {
+  return t.toISOString().replace(/\.000Z$/, 'Z');
+}
+
+function isGzip(file: string): boolean {
+  const fd = fs.openSync(file, 'r');
+  try {
+    const magic = Buffer.alloc(2);
+    return fs.readSync(fd, magic, 0, 2, 0) === 2 && magic[0] === 0x1f && magic[1] === 0x8b;
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+export class OfflineEvents {
+  private constructor(
+    private readonly instance: DuckDBInstance,
+    private readonly connection: DuckDBConnection,
+  ) {}
+
+  static async open(): Promise<OfflineEvents> {
+    const { DuckDBInstance } = require('@duckdb/node-api') as typeof import('@duckdb/node-api');
+    const instance = await DuckDBInstance.create(':memory:');
+    const connection = await instance.connect();
+    await connection.run(`CREATE TABLE ${LINES_TABLE} (line VARCHAR, event_time TIMESTAMP)`);
+    return new OfflineEvents(instance, connection);
+  }
+
+  /** Adds lines as they are (tests and callers that already split their input). */
+  async addLines(lines: Iterable<{ readonly line: string; readonly eventTime: Date | null }>): Promise<void> {
+    const { timestampValue } = require('@duckdb/node-api') as typeof import('@duckdb/node-api');
+    const appender = await this.connection.createAppender(LINES_TABLE);
+    for (const { line, eventTime } of lines) {
+      appender.appendVarchar(line);
+      if (eventTime) appender.appendTimestamp(timestampValue(BigInt(eventTime.getTime()) * 1000n));
+      else appender.appendNull();
+      appender.endRow();
+    }
+    appender.closeSync();
+  }
+
+  /** Loads exported files (one event per line; gzip is detected by content, not by name). */
+  async loadFiles(files: readonly string[], opts: LoadOptions = {}): Promise<LoadSummary> {
+    const { timestampValue } = require('@duckdb/node-api') as typeof import('@duckdb/node-api');
+    const now = opts.now ?? new Date();
+    const every = opts.progressEveryMs ?? 1000;
+    const bytes = files.reduce((sum, f) => sum + fs.statSync(f).size, 0);
+    let bytesBefore = 0;
+    let lines = 0;
+    let events = 0;
+    let untimed = 0;
+    let lastReport = Date.now();
+    const appender = await this.connection.createAppender(LINES_TABLE);
+    try {
+      for (const [index, file] of files.entries()) {
+        const raw = fs.createReadStream(file);
+        let gzipped: boolean;
+        try {
+          gzipped = isGzip(file);
+        } catch (err) {
+          throw new EventFileError(`${file}: cannot read (${(err as Error).message})`);
+        }
+        const input = gzipped ? raw.pipe(zlib.createGunzip()) : raw;
+        const failed = new Promise<never>((_, reject) => {
+          const fail = (err: Error) =>
+            reject(new EventFileError(`${file}: ${gzipped ? 'not a readable gzip file' : 'cannot read'} (${err.message})`));
+          raw.on('error', fail);
+          input.on('error', fail);
+        });
+        failed.catch(() => undefined);
+        const reader = readline.createInterface({ input, crlfDelay: Infinity });
+        const consume = (async () => {
+          for await (const text of reader) {
+            if (text === '') continue;
+            lines += 1;
+            const { line, eventTime } = exportedLine(text, now);
+            if (EVENT_MARK.test(line)) {
+              events += 1;
+              if (!eventTime) untimed += 1;
+            }
+            appender.appendVarchar(line);
+            if (eventTime) appender.appendTimestamp(timestampValue(BigInt(eventTime.getTime()) * 1000n));
+            else appender.appendNull();
+            appender.endRow();
+            if (opts.onProgress && (lines & 0x3ff) === 0 && Date.now() - lastReport >= every) {
+              lastReport = Date.now();
+              opts.onProgress({ file, filesDone: index, files: files.length, bytesDone: bytesBefore + raw.bytesRead, bytes, lines });
+            }
+          }
+        })();
+        await Promise.race([consume, failed]);
+        bytesBefore += fs.statSync(file).size;
+      }
+    } finally {
+      appender.closeSync();
+    }
+    return { lines, events, untimed };
+  }
+
+  async runReport(id: ReportId): Promise<ReportResult> {
+    const report = reportById(id);
+    const reader = await this.connection.runAndReadAll(reportSql(id, 'duckdb', LINES_TABLE));
+    const rows = reader.getRowObjectsJS().map((row) => {
+      const out: Record<string, Cell> = {};
+      for (const c of report.columns) out[c.name] = toCell(row[c.name]);
+      return out;
+    });
+    return { id, title: report.title, columns: report.columns.map(({ name, type }) => ({ name, type })), rows };
+  }
+
+  /** Any query over the loaded lines (table `dskit_lines`), rows as plain values. */
+  async query(sql: string): Promise<Array<Record<string, Cell>>> {
+    const reader = await this.connection.runAndReadAll(sql);
+    return reader.getRowObjectsJS().map((row) => Object.fromEntries(Object.entries(row).map(([k, v]) => [k, toCell(v)])));
+  }
+
+  close(): void {
+    this.connection.closeSync();
+    this.instance.closeSync();
+  }
+}
+
+function toCell(value: unknown): Cell {
+  if (value === null || value === undefined) return null;
+  if (typeof value === 'bigint') return Number(value);
+  if (value instanceof Date) return formatTime(value);
+  if (typeof value === 'number' || typeof value === 'string') return value;
+  return String(value);
+}

@@ -1,0 +1,143 @@
+/**
+ * The report definitions (SPEC §1.6): each written once over the parsed events relation and
+ * rendered per dialect by `renderReport`.
+ */
+import type { Dialect } from './dialects';
+import { EVENTS_CTE, eventsCtes } from './relation';
+
+export type ReportId = 'top-source-ips' | 'top-destination-ports' | 'firewall-denies' | 'ips-rules-hit' | 'events-per-host-hour';
+
+export type ColumnType = 'text' | 'integer' | 'timestamp';
+
+export interface ReportColumn {
+  readonly name: string;
+  readonly type: ColumnType;
+  /** The expression over the parsed events (aggregates allowed). */
+  readonly sql: string;
+}
+
+export interface Report {
+  readonly id: ReportId;
+  /** A name safe for Athena named queries and BigQuery view ids once `-` becomes `_`. */
+  readonly title: string;
+  readonly description: string;
+  /** The output columns, in order: the same in every dialect. */
+  readonly columns: readonly ReportColumn[];
+  readonly where?: string;
+  /** Grouping columns of the parsed events relation. */
+  readonly groupBy: readonly string[];
+  /** Output column names, each optionally followed by DESC. */
+  readonly orderBy: readonly string[];
+  readonly limit?: number;
+}
+
+const TOP = 50;
+const events: ReportColumn = { name: 'events', type: 'integer', sql: 'COUNT(*)' };
+const hosts: ReportColumn = { name: 'hosts', type: 'integer', sql: 'COUNT(DISTINCT host)' };
+const sources: ReportColumn = { name: 'sources', type: 'integer', sql: 'COUNT(DISTINCT src)' };
+const firstSeen: ReportColumn = { name: 'first_seen', type: 'timestamp', sql: 'MIN(event_time)' };
+const lastSeen: ReportColumn = { name: 'last_seen', type: 'timestamp', sql: 'MAX(event_time)' };
+
+export const REPORTS: readonly Report[] = [
+  {
+    id: 'top-source-ips',
+    title: 'Top source IPs',
+    description: 'Source addresses with the most events, across every module',
+    columns: [{ name: 'source_ip', type: 'text', sql: 'src' }, events, hosts, firstSeen, lastSeen],
+    where: 'src IS NOT NULL',
+    groupBy: ['src'],
+    orderBy: ['events DESC', 'source_ip'],
+    limit: TOP,
+  },
+  {
+    id: 'top-destination-ports',
+    title: 'Top destination ports',
+    description: 'Destination ports (with protocol) with the most events',
+    columns: [
+      { name: 'destination_port', type: 'integer', sql: 'dpt' },
+      { name: 'protocol', type: 'text', sql: 'proto' },
+      events,
+      sources,
+    ],
+    where: 'dpt IS NOT NULL',
+    groupBy: ['dpt', 'proto'],
+    orderBy: ['events DESC', 'destination_port', 'protocol'],
+    limit: TOP,
+  },
+  {
+    id: 'firewall-denies',
+    title: 'Firewall denies by reason',
+    // DS names the firewall rule, or the stateful/packet check that dropped the packet
+    // ("Out Of Connection", "Invalid Flags"), in the event name: that is the GUI's Reason column.
+    description: 'Denied packets by reason (firewall rule or stateful check) and action',
+    columns: [
+      { name: 'reason', type: 'text', sql: 'reason' },
+      { name: 'action', type: 'text', sql: 'act' },
+      events,
+      sources,
+      hosts,
+    ],
+    // Detect-only policies log would-be denies as IDS:Deny; they count too.
+    where: "module = 'firewall' AND UPPER(act) LIKE '%DENY%'",
+    groupBy: ['reason', 'act'],
+    orderBy: ['events DESC', 'reason', 'action'],
+  },
+  {
+    id: 'ips-rules-hit',
+    title: 'IPS rules hit',
+    // The action tells detect (IDS:Reset, Log) from prevent (Reset, Drop): what rule rollout needs.
+    description: 'Intrusion prevention rules by hit count and action',
+    columns: [
+      { name: 'rule_id', type: 'integer', sql: 'signature_id' },
+      { name: 'rule_name', type: 'text', sql: 'name' },
+      { name: 'action', type: 'text', sql: 'act' },
+      events,
+      hosts,
+      lastSeen,
+    ],
+    where: "module = 'intrusion-prevention'",
+    groupBy: ['signature_id', 'name', 'act'],
+    orderBy: ['events DESC', 'rule_id', 'action'],
+  },
+  {
+    id: 'events-per-host-hour',
+    title: 'Events per host per hour',
+    description: 'Event counts per host and hour, every module',
+    columns: [
+      { name: 'host', type: 'text', sql: 'host' },
+      { name: 'hour', type: 'timestamp', sql: 'event_hour' },
+      events,
+    ],
+    groupBy: ['host', 'event_hour'],
+    orderBy: ['host', 'hour'],
+  },
+];
+
+export const REPORT_IDS: readonly ReportId[] = REPORTS.map((r) => r.id);
+
+export function isReportId(value: string): value is ReportId {
+  return (REPORT_IDS as readonly string[]).includes(value);
+}
+
+export function reportById(id: ReportId): Report {
+  const report = REPORTS.find((r) => r.id === id);
+  if (!report) throw new Error(`report: got ${JSON.stringify(id)}; allowed: ${REPORT_IDS.join(' | ')}`);
+  return report;
+}
+
+export function renderReport(report: Report, d: Dialect, source: string): string {
+  // Trino does not group by output aliases, so grouping names columns of the events relation.
+  const select = report.columns.map((c) => `  ${c.sql} AS ${c.name}`).join(',\n');
+  const lines = [
+    `-- dskit report ${report.id}: ${report.description}`,
+    `WITH ${eventsCtes(d, source)}`,
+    'SELECT',
+    select,
+    `FROM ${EVENTS_CTE}`,
+  ];
+  if (report.where) lines.push(`WHERE ${report.where}`);
+  lines.push(`GROUP BY ${report.groupBy.join(', ')}`);
+  lines.push(`ORDER BY ${report.orderBy.join(', ')}`);
+  if (report.limit !== undefined) lines.push(`LIMIT ${report.limit}`);
+  return lines.join('\n');
+}
