@@ -1,13 +1,31 @@
 /**
- * Boot-script rendering (SPEC §4). PLACEHOLDER interface: the agent-script work replaces the
- * implementation; the signature is what the AWS and GCP stacks build on.
+ * Boot-script rendering (SPEC §4): the final script a VM runs (user data on AWS, startup script
+ * on GCP), assembled from the generic install script in agents/ and the cloud's small pieces
+ * (secret fetch, outcome report, event shipping). Imports neither aws-cdk-lib nor cdktf.
  */
-import { displayName, vmsOf, type Cloud, type SandboxConfig, type VmConfig } from '../config';
+import { vmsOf, type Cloud, type SandboxConfig, type VmConfig } from '../config';
+import { renderLinux } from './linux';
+import { scriptSettings } from './settings';
+import { renderWindows } from './windows';
 
 export type ScriptPlatform = 'linux' | 'windows';
 
+/** EC2's limit on user data (before base64). */
+export const AWS_USER_DATA_LIMIT = 16 * 1024;
+
+/** Optional for both clouds. */
+interface CommonScriptParams {
+  /** The manager's base URL, overriding the config's (`--manager-url`). @default from `manager` */
+  readonly managerUrl?: string;
+  /**
+   * ASCII-armored OpenPGP key the Linux script verifies the agent package with.
+   * @default agents/keys/ds-agent-signing-key.asc when it exists
+   */
+  readonly signingKey?: string;
+}
+
 /** What only the cloud knows at synth time (values may be CDK tokens / Terraform expressions). */
-export interface AwsScriptParams {
+export interface AwsScriptParams extends CommonScriptParams {
   readonly cloud: 'aws';
   /** Region of the stack (Secrets Manager endpoint). */
   readonly region: string;
@@ -17,7 +35,7 @@ export interface AwsScriptParams {
   readonly logGroupName: string;
 }
 
-export interface GcpScriptParams {
+export interface GcpScriptParams extends CommonScriptParams {
   readonly cloud: 'gcp';
   /** Project holding the token secret (Secret Manager endpoint). */
   readonly project: string;
@@ -33,6 +51,10 @@ export interface BootScript {
   readonly displayName: string;
   /** The complete script: bash for Linux; PowerShell (AWS: wrapped in <powershell>) for Windows. */
   readonly script: string;
+  /** The same script with any compressed part inline, for people and linters. */
+  readonly readable: string;
+  /** Problems to fix before deploying (e.g. no signing key); the script renders anyway. */
+  readonly warnings: readonly string[];
 }
 
 export function platformOf(vm: VmConfig): ScriptPlatform {
@@ -40,18 +62,28 @@ export function platformOf(vm: VmConfig): ScriptPlatform {
 }
 
 export function findVm(config: SandboxConfig, cloud: Cloud, vmName: string): VmConfig {
-  const vm = vmsOf(config, cloud).find((v) => v.name === vmName);
-  if (!vm) throw new Error(`no VM named "${vmName}" under ${cloud}.vms`);
+  const vms = vmsOf(config, cloud);
+  const vm = vms.find((v) => v.name === vmName);
+  if (!vm) {
+    const names = vms.map((v) => v.name);
+    throw new Error(
+      `no VM named "${vmName}" under ${cloud}.vms; ` + (names.length ? `the VMs there are: ${names.join(', ')}` : `${cloud}.vms is empty`),
+    );
+  }
   return vm;
 }
 
 /** Render the boot script of the `index`-th (from 1) instance of a VM. */
 export function renderBootScript(config: SandboxConfig, vm: VmConfig, index: number, params: CloudScriptParams): BootScript {
-  const name = displayName(config.name, params.cloud, vm.name, index);
+  if (!Number.isInteger(index) || index < 1 || index > vm.count) {
+    throw new RangeError(`VM "${vm.name}" index must be 1..${vm.count} (its count), got ${index}`);
+  }
+  const settings = scriptSettings(config, params.cloud, vm, index, params);
   const platform = platformOf(vm);
-  const script =
-    platform === 'linux'
-      ? `#!/bin/bash\n# PLACEHOLDER boot script for ${name}\n`
-      : `${params.cloud === 'aws' ? '<powershell>\n' : ''}# PLACEHOLDER boot script for ${name}\n${params.cloud === 'aws' ? '</powershell>\n' : ''}`;
-  return { platform, displayName: name, script };
+  const rendered = platform === 'linux' ? renderLinux(settings, params) : renderWindows(settings, params);
+  const size = Buffer.byteLength(rendered.script, 'utf8');
+  if (params.cloud === 'aws' && size > AWS_USER_DATA_LIMIT) {
+    throw new Error(`the boot script of ${settings.displayName} is ${size} bytes, over EC2's ${AWS_USER_DATA_LIMIT}-byte user data limit`);
+  }
+  return { platform, displayName: settings.displayName, ...rendered, warnings: settings.warnings };
 }

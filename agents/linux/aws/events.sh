@@ -1,0 +1,59 @@
+# shellcheck shell=bash
+# AWS: the agent's CEF syslog (UDP 127.0.0.1:<port>) lands in a file through rsyslog, and the
+# CloudWatch agent ships that file to the sandbox's log group.
+
+EVENTS_FILE=/var/log/dskit/ds-events.log
+CWAGENT_DIR=/opt/aws/amazon-cloudwatch-agent
+
+pkg_install() {
+  if command -v dnf >/dev/null; then
+    dnf install -y -q "$@" >>"$LOG_FILE" 2>&1
+  else
+    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@"; } >>"$LOG_FILE" 2>&1
+  fi
+}
+
+install_cloudwatch_agent() {
+  local deb_arch=amd64 file
+  [[ -x $CWAGENT_DIR/bin/amazon-cloudwatch-agent-ctl ]] && return 0
+  [[ $(uname -m) == aarch64 ]] && deb_arch=arm64
+  if command -v dnf >/dev/null && dnf install -y -q amazon-cloudwatch-agent >>"$LOG_FILE" 2>&1; then
+    return 0
+  fi
+  if command -v dpkg >/dev/null; then
+    file="$DSKIT_WORK_DIR/amazon-cloudwatch-agent.deb"
+    curl_tls --fail -o "$file" "https://amazoncloudwatch-agent.s3.amazonaws.com/debian/$deb_arch/latest/amazon-cloudwatch-agent.deb" &&
+      DEBIAN_FRONTEND=noninteractive dpkg -i "$file" >>"$LOG_FILE" 2>&1
+  else
+    file="$DSKIT_WORK_DIR/amazon-cloudwatch-agent.rpm"
+    curl_tls --fail -o "$file" "https://amazoncloudwatch-agent.s3.amazonaws.com/redhat/$(uname -m | sed 's/x86_64/amd64/;s/aarch64/arm64/')/latest/amazon-cloudwatch-agent.rpm" &&
+      rpm -U --replacepkgs "$file" >>"$LOG_FILE" 2>&1
+  fi
+}
+
+dskit_setup_events() {
+  mkdir -p "$(dirname "$EVENTS_FILE")"
+  if ! command -v rsyslogd >/dev/null; then
+    pkg_install rsyslog || { echo "rsyslog is missing and could not be installed"; return 1; }
+  fi
+  cat >/etc/rsyslog.d/10-dskit-ds-events.conf <<CONF
+module(load="imudp")
+template(name="dskitRaw" type="string" string="%rawmsg%\n")
+ruleset(name="dskitDsEvents") {
+  action(type="omfile" file="$EVENTS_FILE" template="dskitRaw")
+  stop
+}
+input(type="imudp" address="127.0.0.1" port="$SYSLOG_PORT" ruleset="dskitDsEvents")
+CONF
+  systemctl enable rsyslog >/dev/null 2>&1
+  systemctl restart rsyslog || { echo "rsyslog did not restart with the receiver on 127.0.0.1:$SYSLOG_PORT/udp"; return 1; }
+  install_cloudwatch_agent || { echo "the CloudWatch agent could not be installed"; return 1; }
+  cat >"$CWAGENT_DIR/etc/dskit-ds-events.json" <<CONF
+{"logs": {"logs_collected": {"files": {"collect_list": [
+  {"file_path": "$EVENTS_FILE", "log_group_name": "$LOG_GROUP_NAME", "log_stream_name": "$DISPLAY_NAME"}
+]}}}}
+CONF
+  "$CWAGENT_DIR/bin/amazon-cloudwatch-agent-ctl" -a fetch-config -m ec2 -s -c "file:$CWAGENT_DIR/etc/dskit-ds-events.json" >>"$LOG_FILE" 2>&1 ||
+    { echo "the CloudWatch agent did not start with the events config"; return 1; }
+  log "events: rsyslog 127.0.0.1:$SYSLOG_PORT/udp -> $EVENTS_FILE -> CloudWatch Logs $LOG_GROUP_NAME"
+}

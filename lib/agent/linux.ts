@@ -1,0 +1,72 @@
+/**
+ * The Linux boot script: settings, then agents/linux/install-agent.sh, then the cloud's pieces.
+ * On AWS everything but the deploy-time values is gzip+base64 so it fits EC2's 16 KB user data;
+ * `readable` is the same script with that body inline.
+ */
+import { gzipSync } from 'node:zlib';
+import { bashQuote, stripShellComments } from './shell';
+import type { ScriptSettings } from './settings';
+import { agentSource, linuxSources } from './sources';
+import type { CloudScriptParams } from './index';
+
+export interface RenderedScript {
+  readonly script: string;
+  readonly readable: string;
+}
+
+const assign = (vars: readonly (readonly [string, string | number])[]) =>
+  vars.map(([name, value]) => `${name}=${bashQuote(String(value))}\n`).join('');
+
+/** Values only the deploy knows (CDK tokens, Terraform expressions): they stay outside the compressed body. */
+function deployTimeVars(params: CloudScriptParams): [string, string][] {
+  return params.cloud === 'aws'
+    ? [['AWS_REGION', params.region], ['WAIT_HANDLE_URL', params.waitHandleUrl], ['LOG_GROUP_NAME', params.logGroupName]]
+    : [['GCP_PROJECT', params.project], ['LOG_NAME', params.logName]];
+}
+
+function configVars(s: ScriptSettings): [string, string | number][] {
+  return [
+    ['DISPLAY_NAME', s.displayName],
+    ['CLOUD', s.cloud],
+    ['MANAGER_URL', s.managerUrl],
+    ['ACTIVATION_URL', s.activationUrl],
+    ['TENANT_ID', s.tenantId],
+    ['TENANT_NUMERIC_ID', s.tenantNumericId],
+    ['POLICY_ID', s.policyId],
+    ['GROUP_ID', s.groupId],
+    ['RELAY_GROUP_ID', s.relayGroupId],
+    ['TOKEN_SECRET_NAME', s.tokenSecretName],
+    ['PROXY', s.proxy],
+    ['VERIFY_SIGNATURE', s.verifySignature ? 1 : 0],
+    ['SYSLOG_PORT', s.syslogPort],
+    ['SIGNING_KEY_ARMORED', s.signingKey ?? ''],
+    // Only AWS VMs end themselves; on GCP the stack's max_run_duration does it.
+    ...(s.cloud === 'aws' ? [['EXPIRES_AFTER_HOURS', s.expiresAfterHours] as [string, number]] : []),
+  ];
+}
+
+export function renderLinux(s: ScriptSettings, params: CloudScriptParams): RenderedScript {
+  const banner =
+    '#!/bin/bash\n' +
+    `# dskit boot script for ${s.displayName}: installs and activates the Deep Security agent (agents/linux).\n` +
+    '# The activation token is read at boot from the secret store with the VM\'s identity; it is not in here.\n';
+  const head = banner + assign(deployTimeVars(params));
+  const body =
+    assign(configVars(s)) +
+    linuxSources(params.cloud)
+      .map((file) => stripShellComments(agentSource(file)).replace(/^#!.*\n/, ''))
+      .join('') +
+    'dskit_main\n';
+  const readable = head + body;
+  if (params.cloud !== 'aws') return { script: readable, readable };
+  const packed = gzipSync(Buffer.from(body, 'utf8'), { level: 9 }).toString('base64').replace(/.{1,76}/g, '$&\n');
+  const script =
+    banner +
+    '# shellcheck disable=SC2034 # read by the compressed body below\n' +
+    assign(deployTimeVars(params)) +
+    '# The rest is gzip+base64 to fit EC2\'s 16 KB user data; `npx dskit agent-script` prints it readable with --readable.\n' +
+    `DSKIT_BODY='\n${packed}'\n` +
+    'DSKIT_SOURCE=$(printf \'%s\' "$DSKIT_BODY" | base64 -d | gzip -dc) || { echo "dskit: boot script body is corrupt" >&2; exit 1; }\n' +
+    'eval "$DSKIT_SOURCE"\n';
+  return { script, readable };
+}

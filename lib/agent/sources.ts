@@ -1,0 +1,32 @@
+/**
+ * The agent install scripts in agents/: the generic script per platform and the small
+ * cloud-specific pieces a boot script is assembled from (read once, cached).
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { PACKAGE_ROOT } from '../config';
+import type { Cloud } from '../config';
+
+export const AGENTS_DIR = path.join(PACKAGE_ROOT, 'agents');
+
+const cache = new Map<string, string>();
+
+export function agentSource(relative: string): string {
+  let text = cache.get(relative);
+  if (text === undefined) {
+    text = fs.readFileSync(path.join(AGENTS_DIR, relative), 'utf8');
+    cache.set(relative, text);
+  }
+  return text;
+}
+
+/** The Linux pieces in assembly order: generic first, then the cloud's. */
+export function linuxSources(cloud: Cloud): string[] {
+  const pieces = cloud === 'aws' ? ['secret', 'outcome', 'events', 'expiry'] : ['secret', 'outcome', 'events'];
+  return ['linux/install-agent.sh', ...pieces.map((p) => `linux/${cloud}/${p}.sh`)];
+}
+
+export function windowsSources(cloud: Cloud): string[] {
+  const pieces = cloud === 'aws' ? ['secret', 'outcome', 'events', 'expiry'] : ['secret', 'outcome', 'events'];
+  return ['windows/install-agent.ps1', ...pieces.map((p) => `windows/${cloud}/${p}.ps1`)];
+}
