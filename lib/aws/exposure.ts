@@ -56,6 +56,10 @@ export class ExposureSecurityGroups extends Construct {
         }
         Annotations.of(sg).addWarningV2('dskit:honeypot', `ports ${exposure.honeypotPorts.join(', ')} are open to the internet`);
         Validations.of(sg).acknowledge({
+          id: 'CloudFormation-Validate::W2508',
+          reason: 'honeypot mode: admin-style ports (SSH, RDP, SQL) open to the internet are the bait; the user confirmed exposure.acknowledgeCloudTerms',
+        });
+        Validations.of(sg).acknowledge({
           id: 'AwsSolutions-EC23',
           reason: 'honeypot mode: exposure.honeypotPorts are open to the internet on purpose, to draw attacks for the DS agent to detect; the user confirmed exposure.acknowledgeCloudTerms',
         });
