@@ -349,5 +349,7 @@ function networkReason(err: unknown): string {
   if (e?.name === 'TimeoutError') return 'timed out';
   const cause = e?.cause;
   if (cause?.code) return `${cause.code}${cause.message ? ` (${oneLine(cause.message)})` : ''}`;
+  // fetch wraps the real reason ("bad port", a TLS failure) in a generic "fetch failed"
+  if (cause?.message) return `${oneLine(e?.message ?? 'request failed')}: ${oneLine(cause.message)}`;
   return oneLine(e?.message ?? String(err));
 }
