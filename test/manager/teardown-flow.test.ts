@@ -59,7 +59,7 @@ describe('teardown flow', () => {
           ? undefined
           : async (q) => {
               run.asked.push(q);
-              return fakes.answer ?? false;
+              return fakes.answer === true;
             },
     };
     const ctx = new CommandContext({ managerUrl: url }, { out: (l) => run.out.push(l), err: (l) => run.err.push(l) }, { DS_API_KEY: API_KEY }, dir);
