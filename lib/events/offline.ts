@@ -8,6 +8,7 @@ import * as readline from 'node:readline';
 import * as zlib from 'node:zlib';
 import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { exportedLine } from './exported';
+import { PATTERNS } from './patterns';
 import { reportSql } from './index';
 import { reportById, type ColumnType, type ReportId } from './reports';
 
@@ -52,7 +53,9 @@ export class EventFileError extends Error {
   override name = 'EventFileError';
 }
 
-const EVENT_MARK = /^[^|]*?(?:CEF:\d+|LEEF:[12]\.0)\|/;
+// The SQL's own tests for a complete CEF/LEEF header (the patterns are valid JS regexes too).
+const IS_CEF = new RegExp(PATTERNS.isCef);
+const IS_LEEF = new RegExp(PATTERNS.isLeef);
 
 /** A time as the reports print it: ISO 8601 in UTC, to the second. */
 export function formatTime(t: Date): string {
@@ -131,7 +134,7 @@ export class OfflineEvents {
             if (text === '') continue;
             lines += 1;
             const { line, eventTime } = exportedLine(text, now);
-            if (EVENT_MARK.test(line)) {
+            if (IS_CEF.test(line) || IS_LEEF.test(line)) {
               events += 1;
               if (!eventTime) untimed += 1;
             }

@@ -8,8 +8,8 @@ const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', '
 
 const ISO_HEADER = /^(?:<\d{1,3}>)?(?:\d{1,2} )?(\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)?)/;
 const BSD_HEADER = /^(?:<\d{1,3}>)?([A-Z][a-z]{2}) +(\d{1,2}) (\d\d):(\d\d):(\d\d)/;
-const RT_EPOCH_MS = / rt=(\d{12,14})(?: |$)/;
-const RT_TEXT = / rt=([A-Z][a-z]{2}) (\d{1,2}) (\d{4}) (\d\d):(\d\d):(\d\d)(?: (?:GMT|UTC)([+-]\d\d):?(\d\d))?/;
+const RT_EPOCH_MS = /[| ]rt=(\d{12,14})(?: |$)/;
+const RT_TEXT = /[| ]rt=([A-Z][a-z]{2}) (\d{1,2}) (\d{4}) (\d\d):(\d\d):(\d\d)(?: (?:GMT|UTC)([+-]\d\d):?(\d\d))?/;
 
 function isoTime(text: string): Date | null {
   let normalized = text.replace(' ', 'T');

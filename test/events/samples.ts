@@ -89,3 +89,24 @@ export const NOISE: readonly string[] = [
   'Nov 27 05:00:01 ip-10-60-1-10 systemd[1]: Started Session 1 of user ec2-user.',
   'CEF:0|too|short',
 ];
+
+/** Odd but legal lines, for the SQL-versus-TypeScript cross-check only. */
+export const EDGE_CASES: readonly string[] = [
+  // escaped backslash right before the header's |: the field ends there
+  String.raw`CEF:0|Trend Micro|Deep Security Agent|20.0|21|ends with backslash \\|5|act=Deny src=192.0.2.1`,
+  // a key given twice (first wins), a value ending in an escaped =, severity as a word
+  String.raw`CEF:0|Trend Micro|Deep Security Agent|20.0|21|twice|High|act=Deny act=Allow msg=a\= src=192.0.2.2 dpt=notaport`,
+  // an empty name and a non-numeric signature id
+  'CEF:0|Trend Micro|Deep Security Agent|20.0|abc||3|dvchost=h1 spt=65535',
+  // LEEF 2.0 with the delimiter as a hex code, and LEEF 1.0 (always tab)
+  'LEEF:2.0|Trend Micro|Deep Security Agent|20.0|21|0x5E|name=hex delim^act=Deny^src=192.0.2.3^dstPort=8080',
+  'LEEF:1.0|Trend Micro|Deep Security Agent|20.0|1000001|name=leef one\tact=IDS:Reset\tsrc=192.0.2.4\tdstPort=443',
+  // LEEF 2.0 with an empty delimiter field (tab), values with = and leading spaces
+  'LEEF:2.0|Trend Micro|Deep Security Agent|20.0|21||name=  spaced  \tdesc=a=b\tact=Deny',
+  // CEF: appears only after a |: not an event header
+  'x|y CEF:0|Trend Micro|Deep Security Agent|20.0|21|n|5|act=Deny',
+  // syslog header without a host: the time is not taken for one
+  '<134>Nov 27 05:00:00 CEF:0|Trend Micro|Deep Security Agent|20.0|21|no host|5|cn1=7',
+  // a header host glued to the priority
+  '<134>web-9 CEF:0|Trend Micro|Deep Security Agent|20.0|21|glued|5|cn1=8',
+];

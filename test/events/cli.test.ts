@@ -1,0 +1,98 @@
+/** `dskit events query` and `dskit events report` run as a user runs them, on exported files. */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as zlib from 'node:zlib';
+import { runDskit, type CliResult } from '../helpers/cli';
+import { NOISE, SAMPLES } from './samples';
+
+/** The samples re-stamped with RFC 5424 ISO times, so the result does not depend on today's year. */
+const exportedLines = SAMPLES.map(({ line, time }) => line.replace(/^(?:<\d+>)?(?:1 \S+ |[A-Z][a-z]{2} +\d+ \d\d:\d\d:\d\d )?/, `<134>1 ${time} `));
+
+describe('dskit events query / report', () => {
+  let dir: string;
+  let plain: string;
+  let gzipped: string;
+  let query: CliResult;
+  let queryJson: CliResult;
+  let reportJson: CliResult;
+  let unknown: CliResult;
+  let missing: CliResult;
+  let noEvents: CliResult;
+
+  beforeAll(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dskit-events-'));
+    plain = path.join(dir, 'part-1.log');
+    gzipped = path.join(dir, 'part-2.gz');
+    const half = Math.ceil(exportedLines.length / 2);
+    fs.writeFileSync(plain, [...exportedLines.slice(0, half), ...NOISE].join('\n') + '\n');
+    // gzip detected by content; CRLF line ends tolerated
+    fs.writeFileSync(gzipped, zlib.gzipSync(exportedLines.slice(half).join('\r\n') + '\r\n'));
+    fs.writeFileSync(path.join(dir, 'not-events.txt'), 'hello\nworld\n');
+
+    query = runDskit(['events', 'query', 'firewall-denies', '--from', plain, gzipped]);
+    queryJson = runDskit(['--json', 'events', 'query', 'ips-rules-hit', '--from', plain, gzipped]);
+    reportJson = runDskit(['--json', 'events', 'report', '--from', plain, gzipped]);
+    unknown = runDskit(['events', 'query', 'top-talkers', '--from', plain]);
+    missing = runDskit(['events', 'query', 'top-source-ips', '--from', path.join(dir, 'nope.log')]);
+    noEvents = runDskit(['events', 'query', 'top-source-ips', '--from', path.join(dir, 'not-events.txt')]);
+  });
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('prints the report as a table, with what was read on stderr', () => {
+    expect(query.code).toBe(0);
+    expect(query.stdout.split('\n')).toEqual([
+      '== Firewall denies by reason (firewall-denies)',
+      'reason                   action  events  sources  hosts',
+      '-----------------------  ------  ------  -------  -----',
+      'Deny All Inbound         Deny         1        1      1',
+      'Deny Inbound Management  Deny         1        1      1',
+      'Deny SMB                 Deny         1        1      1',
+      'Out Of Connection        Deny         1        1      1',
+      '',
+    ]);
+    expect(query.stderr).toContain(`read ${SAMPLES.length} events from ${SAMPLES.length + NOISE.length} lines in 2 files`);
+    expect(query.stderr).toContain('ignored 2 lines without a CEF or LEEF event');
+  });
+
+  it('--json gives rows a machine can read, across plain and gzip files', () => {
+    expect(queryJson.code).toBe(0);
+    const out = JSON.parse(queryJson.stdout);
+    expect(out.report).toBe('ips-rules-hit');
+    expect(out.columns).toEqual(['rule_id', 'rule_name', 'action', 'events', 'hosts', 'last_seen']);
+    expect(out.rows.map((r: any) => [r.rule_id, r.action, r.events, r.last_seen])).toEqual([
+      [1000552, 'IDS:Reset', 1, '2024-11-27T07:20:00Z'],
+      [1008610, 'IDS:Reset', 1, '2024-11-27T05:30:00Z'],
+      [1008610, 'Reset', 1, '2024-11-27T06:05:00Z'],
+    ]);
+    expect(out.input).toEqual({ files: 2, lines: SAMPLES.length + NOISE.length, events: SAMPLES.length, untimed: 0 });
+  });
+
+  it('events report runs every report', () => {
+    expect(reportJson.code).toBe(0);
+    const out = JSON.parse(reportJson.stdout);
+    expect(out.reports.map((r: any) => r.report)).toEqual(['top-source-ips', 'top-destination-ports', 'firewall-denies', 'ips-rules-hit', 'events-per-host-hour']);
+    const perHour = out.reports[4].rows;
+    expect(perHour.reduce((sum: number, r: any) => sum + r.events, 0)).toBe(SAMPLES.length);
+    expect(perHour.every((r: any) => typeof r.hour === 'string')).toBe(true);
+  });
+
+  it('an unknown report exits 2 and lists the reports', () => {
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('unknown report "top-talkers"');
+    for (const id of ['top-source-ips', 'top-destination-ports', 'firewall-denies', 'ips-rules-hit', 'events-per-host-hour']) {
+      expect(unknown.stderr).toContain(id);
+    }
+    expect(unknown.stdout).toBe('');
+  });
+
+  it('a missing file exits 2 naming it', () => {
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('nope.log: no such file or directory');
+  });
+
+  it('files without any event exit 1 and say what --from wants', () => {
+    expect(noEvents.code).toBe(1);
+    expect(noEvents.stderr).toContain('no CEF or LEEF event in the 2 lines read');
+  });
+});

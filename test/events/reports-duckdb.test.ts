@@ -1,0 +1,184 @@
+/**
+ * Every report's DuckDB rendering run on the sample lines, with exact rows; and the SQL's
+ * reading of each line cross-checked against the TypeScript parser's.
+ */
+import { eventsSql, moduleOf, REPORTS, type ReportId } from '../../lib/events';
+import { LINES_TABLE, OfflineEvents, type Cell } from '../../lib/events/offline';
+import { parseEventLine } from '../../lib/events/parse';
+import { EDGE_CASES, NOISE, SAMPLES } from './samples';
+
+describe('reports over the sample lines (DuckDB)', () => {
+  let db: OfflineEvents;
+  const rows: Partial<Record<ReportId, Array<Record<string, Cell>>>> = {};
+  let parsed: Array<Record<string, Cell>>;
+
+  beforeAll(async () => {
+    db = await OfflineEvents.open();
+    await db.addLines([
+      ...SAMPLES.map((s) => ({ line: s.line, eventTime: new Date(s.time) })),
+      ...NOISE.map((line) => ({ line, eventTime: null })),
+    ]);
+    for (const r of REPORTS) rows[r.id] = [...(await db.runReport(r.id)).rows];
+    parsed = await db.query(`SELECT * FROM (${eventsSql('duckdb', LINES_TABLE)}) ORDER BY event_time`);
+  });
+  afterAll(() => db.close());
+
+  it('top-source-ips counts events, hosts and times per source, busiest first', () => {
+    expect(rows['top-source-ips']).toEqual([
+      { source_ip: '198.51.100.20', events: 3, hosts: 3, first_seen: '2024-11-27T05:30:00Z', last_seen: '2024-11-27T07:20:00Z' },
+      { source_ip: '203.0.113.7', events: 3, hosts: 2, first_seen: '2024-11-27T05:00:00Z', last_seen: '2024-11-27T07:15:00Z' },
+      { source_ip: '192.0.2.50', events: 2, hosts: 2, first_seen: '2024-11-27T05:20:00Z', last_seen: '2024-11-27T07:40:00Z' },
+      { source_ip: '10.0.0.1', events: 1, hosts: 1, first_seen: '2024-11-27T06:40:00Z', last_seen: '2024-11-27T06:40:00Z' },
+    ]);
+  });
+
+  it('top-destination-ports reads CEF dpt and LEEF dstPort alike', () => {
+    expect(rows['top-destination-ports']).toEqual([
+      { destination_port: 445, protocol: 'TCP', events: 3, sources: 2 },
+      { destination_port: 22, protocol: 'TCP', events: 1, sources: 1 },
+      { destination_port: 80, protocol: 'TCP', events: 1, sources: 1 },
+      { destination_port: 161, protocol: 'UDP', events: 1, sources: 1 },
+      { destination_port: 1433, protocol: 'TCP', events: 1, sources: 1 },
+      { destination_port: 3389, protocol: 'TCP', events: 1, sources: 1 },
+    ]);
+  });
+
+  it('firewall-denies has only firewall denies (no Log action, no manager event), by reason', () => {
+    expect(rows['firewall-denies']).toEqual([
+      { reason: 'Deny All Inbound', action: 'Deny', events: 1, sources: 1, hosts: 1 },
+      { reason: 'Deny Inbound Management', action: 'Deny', events: 1, sources: 1, hosts: 1 },
+      { reason: 'Deny SMB', action: 'Deny', events: 1, sources: 1, hosts: 1 },
+      { reason: 'Out Of Connection', action: 'Deny', events: 1, sources: 1, hosts: 1 },
+    ]);
+  });
+
+  it('ips-rules-hit separates detect (IDS:Reset) from prevent (Reset) and unescapes the rule name', () => {
+    expect(rows['ips-rules-hit']).toEqual([
+      { rule_id: 1000552, rule_name: 'Generic SQL Injection Prevention', action: 'IDS:Reset', events: 1, hosts: 1, last_seen: '2024-11-27T07:20:00Z' },
+      { rule_id: 1008610, rule_name: 'Block Administrative Share | SMB', action: 'IDS:Reset', events: 1, hosts: 1, last_seen: '2024-11-27T05:30:00Z' },
+      { rule_id: 1008610, rule_name: 'Block Administrative Share | SMB', action: 'Reset', events: 1, hosts: 1, last_seen: '2024-11-27T06:05:00Z' },
+    ]);
+  });
+
+  it('events-per-host-hour names hosts by dvchost, dvc, syslog host, then Host ID', () => {
+    expect(rows['events-per-host-hour']).toEqual([
+      { host: '10.60.1.11', hour: '2024-11-27T06:00:00Z', events: 2 },
+      { host: 'ds-eval-aws-web-1', hour: '2024-11-27T05:00:00Z', events: 2 },
+      { host: 'ds-eval-aws-web-1', hour: '2024-11-27T06:00:00Z', events: 3 },
+      { host: 'ds-eval-gcp-db-1', hour: '2024-11-27T07:00:00Z', events: 3 },
+      { host: 'ds-eval-gcp-web-1', hour: '2024-11-27T05:00:00Z', events: 1 },
+      { host: 'dsm', hour: '2024-11-27T06:00:00Z', events: 1 },
+      { host: 'host-id:105', hour: '2024-11-27T05:00:00Z', events: 1 },
+      { host: 'host-id:106', hour: '2024-11-27T07:00:00Z', events: 1 },
+    ]);
+  });
+
+  it('ignores lines without a complete CEF/LEEF header', () => {
+    expect(parsed).toHaveLength(SAMPLES.length);
+  });
+
+  it('reads every sample line exactly as the TypeScript parser does', () => {
+    const bySql = parsed.map(({ event_time, event_hour, ...fields }) => fields);
+    expect(bySql).toEqual(SAMPLES.map(({ line }) => tsRow(line)));
+  });
+});
+
+/** The TypeScript parser's reading of a line, named as the SQL's columns. */
+function tsRow(line: string): Record<string, Cell> | null {
+  const e = parseEventLine(line);
+  if (!e) return null;
+  return {
+        format: e.format,
+        format_version: e.formatVersion,
+        vendor: e.vendor,
+        product: e.product,
+        device_version: e.deviceVersion,
+        signature_id: e.signatureId,
+        name: e.name,
+        severity: e.severity,
+        module: e.module,
+        src: e.src,
+        dst: e.dst,
+        spt: e.spt,
+        dpt: e.dpt,
+        proto: e.proto,
+        act: e.act,
+        host_id: e.hostId,
+        dvchost: e.dvchost,
+        dvc: e.dvc,
+        syslog_host: e.syslogHost,
+        host: e.host,
+    reason: e.reason,
+  };
+}
+
+describe('odd but legal lines: SQL and TypeScript agree', () => {
+  let bySql: Array<Record<string, Cell> | null>;
+
+  beforeAll(async () => {
+    const db = await OfflineEvents.open();
+    // The line's index rides in event_time so each SQL row maps back to its line.
+    await db.addLines(EDGE_CASES.map((line, i) => ({ line, eventTime: new Date(Date.UTC(2024, 0, 1, 0, 0, i)) })));
+    const found = await db.query(`SELECT * FROM (${eventsSql('duckdb', LINES_TABLE)})`);
+    bySql = EDGE_CASES.map((_, i) => {
+      const row = found.find((r) => r.event_time === new Date(Date.UTC(2024, 0, 1, 0, 0, i)).toISOString().replace('.000Z', 'Z'));
+      if (!row) return null;
+      const { event_time, event_hour, ...fields } = row;
+      return fields;
+    });
+    db.close();
+  });
+
+  it.each(EDGE_CASES.map((line, i) => [i, line]))('line %i: %s', (i) => {
+    expect(bySql[i as number]).toEqual(tsRow(EDGE_CASES[i as number]));
+  });
+
+  it('reads the tricky fields as intended', () => {
+    const [backslash, twice, empty, hex, leef1, spaced, notHeader, noHost, glued] = EDGE_CASES.map(tsRow);
+    expect(backslash).toMatchObject({ name: 'ends with backslash \\', severity: 5 });
+    expect(twice).toMatchObject({ act: 'Deny', severity: null, dpt: null, src: '192.0.2.2' });
+    expect(empty).toMatchObject({ name: null, signature_id: null, module: 'system', host: 'h1', spt: 65535 });
+    expect(hex).toMatchObject({ format_version: '2.0', name: 'hex delim', src: '192.0.2.3', dpt: 8080 });
+    expect(leef1).toMatchObject({ format_version: '1.0', module: 'intrusion-prevention', dpt: 443 });
+    expect(spaced).toMatchObject({ name: 'spaced', act: 'Deny' });
+    expect(notHeader).toBeNull();
+    expect(noHost).toMatchObject({ syslog_host: null, host: 'host-id:7' });
+    expect(glued).toMatchObject({ syslog_host: 'web-9' });
+  });
+});
+
+describe('module boundaries (DuckDB against moduleOf)', () => {
+  const ids = [0, 19, 20, 21, 22, 99, 100, 199, 200, 849, 850, 854, 855, 999_999, 1_000_000, 1_999_999, 2_000_000, 2_999_999,
+    3_000_000, 3_999_999, 4_000_000, 4_999_999, 5_000_000, 5_999_999, 6_000_000, 6_999_999, 7_000_000];
+  const line = (id: number, product: string) => `CEF:0|Trend Micro|${product}|20.0|${id}|event ${id}|5|cn1=1`;
+  let modules: Array<Record<string, Cell>>;
+
+  beforeAll(async () => {
+    const db = await OfflineEvents.open();
+    await db.addLines([
+      ...ids.map((id) => ({ line: line(id, 'Deep Security Agent'), eventTime: null })),
+      ...[21, 150, 851].map((id) => ({ line: line(id, 'Deep Security Manager'), eventTime: null })),
+    ]);
+    modules = await db.query(`SELECT signature_id, product, module FROM (${eventsSql('duckdb', LINES_TABLE)})`);
+    db.close();
+  });
+
+  it('classifies every boundary id as moduleOf does', () => {
+    for (const row of modules) {
+      expect({ ...row, module: moduleOf(row.signature_id as number, row.product as string) }).toEqual(row);
+    }
+    expect(modules).toHaveLength(ids.length + 3);
+  });
+
+  it('puts the documented ranges in the documented modules', () => {
+    const of = (id: number, product = 'Deep Security Agent') => modules.find((r) => r.signature_id === id && r.product === product)?.module;
+    expect([19, 20, 21, 22, 99, 100, 199, 200, 849, 850, 854, 855].map((id) => of(id))).toEqual([
+      'system', 'firewall', 'firewall', 'system', 'system', 'firewall', 'firewall', 'system', 'system', 'firewall', 'firewall', 'system',
+    ]);
+    expect([999_999, 1_000_000, 1_999_999, 2_000_000, 3_000_000, 4_000_000, 5_000_000, 6_000_000, 6_999_999, 7_000_000].map((id) => of(id))).toEqual([
+      'system', 'intrusion-prevention', 'intrusion-prevention', 'integrity-monitoring', 'log-inspection', 'anti-malware',
+      'web-reputation', 'application-control', 'application-control', 'system',
+    ]);
+    expect(of(150, 'Deep Security Manager')).toBe('system');
+  });
+});
