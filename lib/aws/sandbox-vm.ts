@@ -14,6 +14,22 @@ import { machineImageFor, osImageSpec } from './machine-image';
 /** CloudFormation caps a wait condition's timeout at 12 hours. */
 const MAX_WAIT = Duration.hours(12);
 
+/** EC2 refuses user data over 16 KB (before base64). */
+export const USER_DATA_LIMIT = 16 * 1024;
+/** Room for the wait condition handle's pre-signed URL, which is only known at deploy time. */
+const HANDLE_URL_ALLOWANCE = 1024;
+
+/** Fail at synth, not half-way through a deploy, when a boot script cannot fit in user data. */
+export function checkUserDataSize(script: string, displayName: string): void {
+  const bytes = Buffer.byteLength(script, 'utf8') + HANDLE_URL_ALLOWANCE;
+  if (bytes > USER_DATA_LIMIT) {
+    throw new Error(
+      `${displayName}: the boot script needs about ${bytes} bytes of user data (with the wait handle URL); EC2 allows ${USER_DATA_LIMIT}. ` +
+        'Shorten the script in agents/ or move parts of it to a download.',
+    );
+  }
+}
+
 export interface SandboxVmProps {
   readonly config: SandboxConfig;
   readonly vm: AwsVmConfig;
@@ -65,6 +81,7 @@ export class SandboxVm extends Construct {
       logGroupName: props.logGroupName,
     });
     this.displayName = this.bootScript.displayName;
+    checkUserDataSize(this.bootScript.script, this.displayName);
 
     this.instance = new ec2.Instance(this, 'Instance', {
       vpc: props.vpc,

@@ -50,11 +50,13 @@ describe('AWS sandbox stack from the bundled example', () => {
   });
 
   test('the boot script gets the VM, its instance number, its handle URL and the events log group', () => {
-    expect(renderCalls.map(([, vm, index, params]) => [vm.name, index, params.cloud, params.logGroupName])).toEqual([
+    const awsParams = renderCalls.map(([, , , params]) => params as agent.AwsScriptParams);
+    expect(renderCalls.map(([, vm, index], i) => [vm.name, index, awsParams[i].cloud, awsParams[i].logGroupName])).toEqual([
       ['web', 1, 'aws', '/dskit/ds-eval/ds-events'],
       ['win', 1, 'aws', '/dskit/ds-eval/ds-events'],
     ]);
-    const handleRefs = renderCalls.map(([, , , p]) => s.stack.resolve((p as agent.AwsScriptParams).waitHandleUrl));
+    expect(awsParams.map((p) => p.region)).toEqual(['ap-northeast-1', 'ap-northeast-1']);
+    const handleRefs = awsParams.map((p) => s.stack.resolve(p.waitHandleUrl));
     const handleIds = resourcesOf(s.json, 'AWS::CloudFormation::WaitConditionHandle').map(([id]) => ({ Ref: id }));
     expect(handleRefs).toEqual(handleIds);
   });

@@ -2,6 +2,7 @@
 import { App, Stack } from 'aws-cdk-lib';
 import { AwsSandboxStack } from '../../stacks/aws-sandbox-stack';
 import { logRetentionFor } from '../../lib/aws/names';
+import { checkUserDataSize } from '../../lib/aws/sandbox-vm';
 import { configWith } from '../helpers/config';
 import { realManager, resourcesOf, synthAws, type Synthesized } from './synth';
 
@@ -95,6 +96,13 @@ describe('RHEL 9 has no public image parameter', () => {
     expect(ami.owners).toEqual(['309956199498']);
     expect(ami.filters.name[0]).toMatch(/^RHEL-9\..*x86_64.*Hourly2/);
     expect(Stack.of(stack).account).toBe('123456789012');
+  });
+});
+
+describe('checkUserDataSize', () => {
+  test('a script that leaves no room for the handle URL under 16 KB is refused, naming the VM', () => {
+    expect(() => checkUserDataSize('#!/bin/bash\n' + 'x'.repeat(15 * 1024), 'lab-aws-web-1')).toThrow(/lab-aws-web-1: .* EC2 allows 16384/);
+    expect(() => checkUserDataSize('#!/bin/bash\n' + 'x'.repeat(14 * 1024), 'lab-aws-web-1')).not.toThrow();
   });
 });
 
