@@ -11,6 +11,7 @@ import {
   type GcpVmConfig,
   type SandboxConfig,
 } from '../lib/config';
+import { ActivationCheck } from '../lib/gcp/activation-check';
 import { SandboxEvents } from '../lib/gcp/events';
 import { SandboxIdentity } from '../lib/gcp/identity';
 import { gcpLabelValue } from '../lib/gcp/labels';
@@ -36,6 +37,8 @@ export class GcpSandboxStack extends TerraformStack {
   readonly identity: SandboxIdentity;
   readonly events: SandboxEvents;
   readonly vms: SandboxVm[];
+  /** Absent without VMs. */
+  readonly activation?: ActivationCheck;
 
   constructor(scope: Construct, id: string, props: GcpSandboxStackProps) {
     super(scope, id);
@@ -108,6 +111,16 @@ export class GcpSandboxStack extends TerraformStack {
           dependsOn: [this.identity.secretAccess, ...this.identity.projectRoles, this.events.sinkWriterAccess],
         }),
     );
+
+    if (this.vms.length > 0) {
+      this.activation = new ActivationCheck(this, 'activation', {
+        project: gcp.project,
+        zone: gcp.zone,
+        instanceNames: scripts.map(({ script }) => script.displayName),
+        instanceIds: this.vms.map((v) => v.instance.id),
+        instances: this.vms.map((v) => v.instance),
+      });
+    }
 
     new TerraformOutput(this, 'instance_names', {
       description: 'The VMs; also their display names in the manager',

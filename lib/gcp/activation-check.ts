@@ -1,0 +1,59 @@
+import * as path from 'node:path';
+import { App, DataResource, TerraformStack, type ITerraformDependable } from 'cdktf';
+import { Construct } from 'constructs';
+import type { WaitSpec } from './activation-wait';
+
+/** Windows VMs take a while to boot and install; a failed VM answers at once. */
+export const DEFAULT_ACTIVATION_TIMEOUT_MINUTES = 30;
+
+const MAIN = path.join(__dirname, 'activation-wait-main.ts');
+
+export interface ActivationCheckProps {
+  readonly project: string;
+  readonly zone: string;
+  /** The instances to wait for, by name. */
+  readonly instanceNames: readonly string[];
+  /** Their ids: a replaced VM is waited for again. */
+  readonly instanceIds: readonly string[];
+  /** The instances themselves: the wait starts once they exist. */
+  readonly instances: readonly ITerraformDependable[];
+  /** @default DEFAULT_ACTIVATION_TIMEOUT_MINUTES */
+  readonly timeoutMinutes?: number;
+}
+
+/**
+ * Makes `cdktf deploy` wait until every agent has activated, and fail with the VM's reason when
+ * one has not (SPEC §1: "the same" as AWS's wait conditions). A terraform_data resource runs
+ * activation-wait-main.ts, which polls each VM's `dskit/status` guest attribute. Names and ids only:
+ * nothing secret is on its command line.
+ */
+export class ActivationCheck extends Construct {
+  public readonly resource: DataResource;
+  public readonly spec: WaitSpec;
+
+  constructor(scope: Construct, id: string, props: ActivationCheckProps) {
+    super(scope, id);
+    const timeoutMinutes = props.timeoutMinutes ?? DEFAULT_ACTIVATION_TIMEOUT_MINUTES;
+    if (!(timeoutMinutes > 0 && timeoutMinutes <= 720)) {
+      throw new Error(`activation timeout: got ${timeoutMinutes} minutes; allowed: 1-720`);
+    }
+    if (props.instanceNames.length === 0) throw new Error('ActivationCheck needs at least one instance');
+    this.spec = { project: props.project, zone: props.zone, instances: [...props.instanceNames], timeoutMinutes };
+
+    this.resource = new DataResource(this, 'wait', {
+      triggersReplace: { instance_ids: [...props.instanceIds] },
+      dependsOn: [...props.instances],
+    });
+    // Terraform runs the command in the stack's output directory: paths relative to it keep
+    // cdk.tf.json free of this machine's absolute paths.
+    const outdir = path.join(App.of(this).outdir, 'stacks', TerraformStack.of(this).node.id);
+    const fromOutdir = (file: string) => path.relative(outdir, file).split(path.sep).join('/');
+    this.resource.provisioners = [
+      {
+        type: 'local-exec',
+        interpreter: ['node', '--require', fromOutdir(require.resolve('tsx/cjs')), fromOutdir(MAIN)],
+        command: JSON.stringify(this.spec),
+      },
+    ];
+  }
+}
