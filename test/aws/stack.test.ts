@@ -67,7 +67,11 @@ describe('AWS sandbox stack from the bundled example', () => {
     for (const vm of s.stack.vms) {
       const cfn = s.json.Resources[s.stack.getLogicalId(vm.instance.instance)];
       expect(cfn.Properties.UserData['Fn::Base64']).toEqual(s.stack.resolve(vm.bootScript.script));
-      expect(JSON.stringify(cfn.Properties.UserData)).toContain(vm.displayName);
+      const userData = JSON.stringify(cfn.Properties.UserData);
+      expect(userData).toContain(vm.displayName);
+      // The VM signals its own handle and ships to the sandbox's log group.
+      expect(userData).toContain(JSON.stringify({ Ref: s.stack.getLogicalId(vm.waitHandle) }));
+      expect(userData).toContain('/dskit/ds-eval/ds-events');
     }
     expect(byName.get('ds-eval-aws-web-1')!.bootScript.platform).toBe('linux');
     expect(byName.get('ds-eval-aws-web-1')!.bootScript.script).toMatch(/^#!/);
