@@ -73,6 +73,7 @@ export async function runCli(argv: readonly string[], runOpts: RunOptions = {}):
     .addOption(new Option('--cloud <cloud>', 'the VM\'s cloud').choices(['aws', 'gcp']).makeOptionMandatory())
     .requiredOption('--vm <name>', 'VM name from sandbox.yaml')
     .option('--index <n>', 'which of the VM\'s count, from 1', '1')
+    .option('--readable', 'print any compressed part (AWS Linux user data) inline')
     .action(action(() => require('./commands/agent-script')));
 
   const policy = program.command('policy').description('the sandbox policy in the manager');

@@ -1,0 +1,241 @@
+/**
+ * One boot-script run for real: a copy-on-write Debian 12 rootfs (overlay over the cached one),
+ * a network namespace whose only peers are the test doubles (169.254.169.254 and loopback
+ * addresses on lo), and a watcher that samples every process's command line and environment
+ * for the token while the script runs.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as readline from 'node:readline';
+import type { Scenario } from '../../fixtures/fake-agent-endpoints/server';
+import { AWS_REGION, FIXTURE_DIR, MANAGER_HOST, TLS_NAMES, type TestAssets } from './assets';
+import { ensureRootfs, REPO_ROOT } from './rootfs';
+
+export const CLOUD_API_ADDRESS = '127.0.0.2';
+export const MANAGER_ADDRESS = '127.0.0.3';
+export const TOKEN_SECRET = 'dskit-e2e-activation-token';
+export const TENANT_NUMERIC_ID = 4321;
+
+const TSX = require.resolve('tsx/cjs');
+let counter = 0;
+
+/** Why the e2e tests cannot run here, or undefined. Under CI=true they always run. */
+export function e2eSkipReason(): string | undefined {
+  if (process.env.CI === 'true') return undefined;
+  if (process.getuid?.() !== 0) return 'not root (they need chroot, mount and ip netns)';
+  for (const tool of ['debootstrap', 'ip', 'dpkg-deb', 'gpg', 'openssl', 'mount']) {
+    if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) return `${tool} is not installed (apt-get install -y debootstrap dpkg-dev gnupg iproute2 openssl)`;
+  }
+  return undefined;
+}
+
+const sh = (cmd: string, args: string[]) => {
+  const r = spawnSync(cmd, args, { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')}: ${r.stderr}`);
+  return r.stdout;
+};
+
+export interface ServerEvent {
+  readonly type: string;
+  readonly [key: string]: any;
+}
+
+export interface RunResult {
+  readonly code: number | null;
+  readonly output: string;
+  readonly seconds: number;
+  /** Processes seen with the token in their command line: pid and command line. */
+  readonly tokenInCmdline: string[];
+  /** Processes seen with the token in their environment. */
+  readonly tokenInEnviron: string[];
+  /** How many /proc samples were taken (the watcher really ran). */
+  readonly samples: number;
+}
+
+export interface CaseOptions {
+  readonly assets: TestAssets;
+  readonly token: string;
+  readonly packageFile: string;
+  readonly managerUpAfterMs: number | null;
+  readonly packagePath?: string;
+}
+
+export class BootScriptCase {
+  readonly events: ServerEvent[] = [];
+  readonly root: string;
+  private readonly work: string;
+  private readonly netns: string;
+  private server?: ChildProcess;
+  private mounted: string[] = [];
+
+  constructor(private readonly opts: CaseOptions) {
+    this.work = fs.mkdtempSync(path.join(os.tmpdir(), 'dskit-e2e-'));
+    this.root = path.join(this.work, 'root');
+    this.netns = `dskit-e2e-${process.pid}-${++counter}`;
+  }
+
+  async start(): Promise<void> {
+    const lower = ensureRootfs((l) => console.log(l));
+    for (const d of ['upper', 'overlay-work', 'root']) fs.mkdirSync(path.join(this.work, d));
+    try {
+      sh('mount', ['-t', 'overlay', 'overlay', '-o', `lowerdir=${lower},upperdir=${this.work}/upper,workdir=${this.work}/overlay-work`, this.root]);
+    } catch {
+      // No overlayfs (some containers): a full copy is slower but the same.
+      sh('cp', ['-a', `${lower}/.`, this.root]);
+    }
+    this.mounted.push(this.root);
+    sh('mount', ['-t', 'proc', 'proc', path.join(this.root, 'proc')]);
+    this.mounted.push(path.join(this.root, 'proc'));
+    // Names resolve the way the cloud's would; nothing else resolves (the mirror, dl.google.com).
+    fs.writeFileSync(
+      path.join(this.root, 'etc/hosts'),
+      `127.0.0.1 localhost\n169.254.169.254 metadata.google.internal\n${MANAGER_ADDRESS} ${MANAGER_HOST}\n` +
+        TLS_NAMES.filter((n) => n !== MANAGER_HOST).map((n) => `${CLOUD_API_ADDRESS} ${n}\n`).join(''),
+    );
+    fs.writeFileSync(path.join(this.root, 'etc/resolv.conf'), 'nameserver 127.0.0.1\n');
+    fs.appendFileSync(path.join(this.root, 'etc/ssl/certs/ca-certificates.crt'), this.opts.assets.caCert);
+
+    sh('ip', ['netns', 'add', this.netns]);
+    sh('ip', ['-n', this.netns, 'link', 'set', 'lo', 'up']);
+    sh('ip', ['-n', this.netns, 'addr', 'add', '169.254.169.254/32', 'dev', 'lo']);
+
+    const scenario: Scenario = {
+      tlsKey: this.opts.assets.tlsKey,
+      tlsCert: this.opts.assets.tlsCert,
+      cloudApiAddress: CLOUD_API_ADDRESS,
+      managerAddress: MANAGER_ADDRESS,
+      managerPackagePort: 4119,
+      managerActivationPort: 4120,
+      managerUpAfterMs: this.opts.managerUpAfterMs,
+      packageFile: this.opts.packageFile,
+      packagePath: this.opts.packagePath ?? '/software/agent/Debian_12/x86_64/agent.deb',
+      tenantNumericId: TENANT_NUMERIC_ID,
+      token: this.opts.token,
+      secretName: TOKEN_SECRET,
+      aws: { region: AWS_REGION, accessKeyId: 'ASIAFAKEACCESSKEYID0', secretAccessKey: 'fake/secret/access/key/0000000000000000', sessionToken: 'fake-session-token-0000' },
+      gcp: { project: 'dskit-e2e-project', accessToken: 'ya29.fake-access-token' },
+    };
+    const scenarioFile = path.join(this.work, 'scenario.json');
+    fs.writeFileSync(scenarioFile, JSON.stringify(scenario), { mode: 0o600 });
+    const server = spawn('ip', ['netns', 'exec', this.netns, process.execPath, '--require', TSX, path.join(FIXTURE_DIR, 'server.ts'), scenarioFile], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      cwd: REPO_ROOT,
+    });
+    this.server = server;
+    let stderr = '';
+    server.stderr!.on('data', (d) => (stderr += d));
+    await new Promise<void>((resolve, reject) => {
+      const lines = readline.createInterface({ input: server.stdout! });
+      lines.on('line', (line) => {
+        const event = JSON.parse(line) as ServerEvent;
+        this.events.push(event);
+        if (event.type === 'ready') resolve();
+        if (event.type === 'fatal') reject(new Error(`fake endpoints: ${event.message}`));
+      });
+      server.on('exit', (code) => reject(new Error(`fake endpoints exited (${code}): ${stderr}`)));
+    });
+  }
+
+  /** Run a boot script as root in the rootfs, inside the namespace, as cloud-init would. */
+  async run(script: string, env: Record<string, string> = {}): Promise<RunResult> {
+    const scriptPath = '/var/lib/cloud/instance/user-data.txt';
+    fs.mkdirSync(path.join(this.root, path.dirname(scriptPath)), { recursive: true });
+    fs.writeFileSync(path.join(this.root, scriptPath), script, { mode: 0o700 });
+    const envArgs = Object.entries({ PATH: '/usr/sbin:/usr/bin:/sbin:/bin', HOME: '/root', ...env }).map(([k, v]) => `${k}=${v}`);
+    const watcher = new TokenWatcher(this.opts.token);
+    const t0 = process.hrtime.bigint();
+    const child = spawn('ip', ['netns', 'exec', this.netns, 'chroot', this.root, '/usr/bin/env', '-i', ...envArgs, '/bin/bash', scriptPath], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout!.on('data', (d) => (output += d));
+    child.stderr!.on('data', (d) => (output += d));
+    watcher.start();
+    const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+    watcher.stop();
+    const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+    return { code, output, seconds, tokenInCmdline: watcher.cmdlineHits, tokenInEnviron: watcher.environHits, samples: watcher.samples };
+  }
+
+  /** Files the run created or changed (the overlay's upper layer) that contain `needle`. */
+  filesContaining(needle: string): string[] {
+    const upper = path.join(this.work, 'upper');
+    const scanRoot = fs.existsSync(upper) && fs.readdirSync(upper).length > 0 ? upper : this.root;
+    const r = spawnSync('grep', ['-rlF', '--exclude-dir=proc', '--exclude-dir=sys', '--exclude-dir=dev', needle, scanRoot], { encoding: 'utf8' });
+    return r.stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((f) => f.slice(scanRoot.length));
+  }
+
+  readFile(rel: string): string {
+    return fs.readFileSync(path.join(this.root, rel), 'utf8');
+  }
+
+  exists(rel: string): boolean {
+    return fs.existsSync(path.join(this.root, rel));
+  }
+
+  ofType(type: string): ServerEvent[] {
+    return this.events.filter((e) => e.type === type);
+  }
+
+  async stop(): Promise<void> {
+    // Processes the run left behind (the stand-in agent daemon) live in our rootfs: end just those.
+    for (const pid of fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+      try {
+        if (fs.readlinkSync(`/proc/${pid}/root`) === this.root) process.kill(Number(pid), 'SIGKILL');
+      } catch {
+        /* gone already */
+      }
+    }
+    if (this.server && this.server.exitCode === null) {
+      this.server.kill('SIGTERM');
+      await new Promise((r) => this.server!.once('exit', r));
+    }
+    for (const m of this.mounted.reverse()) spawnSync('umount', ['-l', m]);
+    spawnSync('ip', ['netns', 'del', this.netns]);
+    fs.rmSync(this.work, { recursive: true, force: true });
+  }
+}
+
+/** Samples /proc/<pid>/cmdline and environ, as `ps e` would show them. */
+class TokenWatcher {
+  cmdlineHits: string[] = [];
+  environHits: string[] = [];
+  samples = 0;
+  private timer?: NodeJS.Timeout;
+  private readonly needle: Buffer;
+
+  constructor(token: string) {
+    this.needle = Buffer.from(token);
+  }
+
+  start(): void {
+    this.timer = setInterval(() => this.sample(), 2);
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+    this.sample();
+  }
+
+  private sample(): void {
+    this.samples++;
+    for (const pid of fs.readdirSync('/proc')) {
+      if (!/^\d+$/.test(pid) || Number(pid) === process.pid) continue;
+      try {
+        const cmdline = fs.readFileSync(`/proc/${pid}/cmdline`);
+        if (cmdline.includes(this.needle)) {
+          const line = cmdline.toString('utf8').split('\0').join(' ').trim();
+          if (!this.cmdlineHits.includes(line)) this.cmdlineHits.push(line);
+        }
+        if (fs.readFileSync(`/proc/${pid}/environ`).includes(this.needle)) this.environHits.push(cmdline.toString('utf8').split('\0').join(' '));
+      } catch {
+        /* exited between readdir and read */
+      }
+    }
+  }
+}

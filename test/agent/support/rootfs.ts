@@ -1,0 +1,52 @@
+/**
+ * A real Debian 12 root filesystem for the boot-script end-to-end tests, built once with
+ * debootstrap and cached under the repo's git-ignored .cache/. The cache key is the suite,
+ * variant and include list, so changing what "a cloud image has" rebuilds it.
+ */
+import { createHash } from 'node:crypto';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+export const REPO_ROOT = path.resolve(__dirname, '..', '..', '..');
+const CACHE_DIR = path.join(REPO_ROOT, '.cache');
+
+/** What a Debian 12 cloud image has that minbase lacks and the boot script may use. */
+export const ROOTFS_INCLUDE = ['curl', 'ca-certificates', 'gpgv', 'procps'] as const;
+const SUITE = 'bookworm';
+const MIRROR = process.env.DSKIT_DEBIAN_MIRROR ?? 'http://deb.debian.org/debian';
+
+export function rootfsCachePath(): string {
+  const key = createHash('sha256').update(`${SUITE}|minbase|${ROOTFS_INCLUDE.join(',')}`).digest('hex').slice(0, 12);
+  return path.join(CACHE_DIR, `debian12-rootfs-${key}`);
+}
+
+/** The cached rootfs, built on first use (a few minutes; needs root and the Debian mirror). */
+export function ensureRootfs(log: (line: string) => void = () => {}): string {
+  const dir = rootfsCachePath();
+  if (fs.existsSync(path.join(dir, '.dskit-complete'))) return dir;
+  const tmp = `${dir}.building-${process.pid}`;
+  fs.mkdirSync(CACHE_DIR, { recursive: true });
+  fs.rmSync(tmp, { recursive: true, force: true });
+  log(`building the Debian 12 rootfs with debootstrap into ${dir} (cached for later runs)`);
+  const r = spawnSync(
+    'debootstrap',
+    ['--variant=minbase', `--include=${ROOTFS_INCLUDE.join(',')}`, SUITE, tmp, MIRROR],
+    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  if (r.status !== 0) {
+    fs.rmSync(tmp, { recursive: true, force: true });
+    throw new Error(`debootstrap failed (${r.status}): ${(r.stderr || r.stdout).slice(-2000)}`);
+  }
+  // apt caches are not part of an image and only slow down every copy of it.
+  fs.rmSync(path.join(tmp, 'var/cache/apt/archives'), { recursive: true, force: true });
+  fs.mkdirSync(path.join(tmp, 'var/cache/apt/archives/partial'), { recursive: true });
+  fs.writeFileSync(path.join(tmp, '.dskit-complete'), `${new Date().toISOString()}\n`);
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.renameSync(tmp, dir);
+  return dir;
+}
+
+if (require.main === module) {
+  console.log(ensureRootfs(console.log));
+}
