@@ -6,7 +6,9 @@ import { AwsSandboxStack } from '../stacks/aws-sandbox-stack';
 import { loadAppConfig } from './app-config';
 
 const config = loadAppConfig('aws');
-const app = new App();
+// CloudFormation schema validation runs in the tests (test/aws/cfn-validate.test.ts); here it
+// would triple the synth time of every `cdk deploy`. cdk-nag below still runs on every synth.
+const app = new App({ builtinCloudFormationValidation: false });
 new AwsSandboxStack(app, `${config.name}-aws`, {
   config,
   configFile: locateConfig().file,
