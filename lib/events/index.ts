@@ -8,7 +8,7 @@
  */
 import { dialectOf, type SqlDialect } from './dialects';
 import { eventsSelect } from './relation';
-import { renderReport, reportById, type ReportId } from './reports';
+import { renderReport, renderReportOverEvents, reportById, type ReportId } from './reports';
 
 export { SQL_DIALECTS, type SqlDialect } from './dialects';
 export { EVENT_COLUMNS, type EventColumn } from './relation';
@@ -23,4 +23,12 @@ export function reportSql(id: ReportId, dialect: SqlDialect, source: string): st
 /** Every parsed event of `source` (columns EVENT_COLUMNS), for ad-hoc queries and checks. */
 export function eventsSql(dialect: SqlDialect, source: string): string {
   return eventsSelect(dialectOf(dialect), source);
+}
+
+/**
+ * One report over `events`, a table or view that already holds the parsed events (e.g. one made
+ * from `eventsSql`), so several reports share one parse. The report SQL is dialect-neutral.
+ */
+export function reportSqlOverEvents(id: ReportId, events: string): string {
+  return renderReportOverEvents(reportById(id), events);
 }

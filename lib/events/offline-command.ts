@@ -72,6 +72,8 @@ export async function runOffline(
     if (summary.untimed > 0) {
       opts.io.err(`${plural(summary.untimed, 'event')} without a readable time: counted in every report, under an empty hour per host`);
     }
+    if (summary.lines >= 100_000) opts.io.err(`parsing ${summary.lines.toLocaleString('en-US')} lines...`);
+    await db.parse();
     const results: ReportResult[] = [];
     for (const id of ids) results.push(await db.runReport(id));
     return { results, input: { ...summary, files: files.length } };

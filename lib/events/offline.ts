@@ -9,10 +9,12 @@ import * as zlib from 'node:zlib';
 import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { exportedLine } from './exported';
 import { PATTERNS } from './patterns';
-import { reportSql } from './index';
+import { eventsSql, reportSqlOverEvents } from './index';
 import { reportById, type ColumnType, type ReportId } from './reports';
 
 export const LINES_TABLE = 'dskit_lines';
+/** The lines parsed once (by the same SQL the clouds run), shared by every report. */
+export const EVENTS_TABLE = 'dskit_events_parsed';
 
 export type Cell = string | number | null;
 
@@ -73,10 +75,19 @@ function isGzip(file: string): boolean {
 }
 
 export class OfflineEvents {
+  private parsed = false;
+
   private constructor(
     private readonly instance: DuckDBInstance,
     private readonly connection: DuckDBConnection,
   ) {}
+
+  /** Parses the loaded lines into EVENTS_TABLE (once; lines added later are not seen). */
+  async parse(): Promise<void> {
+    if (this.parsed) return;
+    await this.connection.run(`CREATE TABLE ${EVENTS_TABLE} AS ${eventsSql('duckdb', LINES_TABLE)}`);
+    this.parsed = true;
+  }
 
   static async open(): Promise<OfflineEvents> {
     const { DuckDBInstance } = require('@duckdb/node-api') as typeof import('@duckdb/node-api');
@@ -159,7 +170,8 @@ export class OfflineEvents {
 
   async runReport(id: ReportId): Promise<ReportResult> {
     const report = reportById(id);
-    const reader = await this.connection.runAndReadAll(reportSql(id, 'duckdb', LINES_TABLE));
+    await this.parse();
+    const reader = await this.connection.runAndReadAll(reportSqlOverEvents(id, EVENTS_TABLE));
     const rows = reader.getRowObjectsJS().map((row) => {
       const out: Record<string, Cell> = {};
       for (const c of report.columns) out[c.name] = toCell(row[c.name]);

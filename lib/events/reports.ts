@@ -125,19 +125,22 @@ export function reportById(id: ReportId): Report {
   return report;
 }
 
-export function renderReport(report: Report, d: Dialect, source: string): string {
+/** The report's SELECT over `events`, a relation with the parsed event columns (EVENT_COLUMNS). */
+function reportSelect(report: Report, events: string): string[] {
   // Trino does not group by output aliases, so grouping names columns of the events relation.
-  const select = report.columns.map((c) => `  ${c.sql} AS ${c.name}`).join(',\n');
-  const lines = [
-    `-- dskit report ${report.id}: ${report.description}`,
-    `WITH ${eventsCtes(d, source)}`,
-    'SELECT',
-    select,
-    `FROM ${EVENTS_CTE}`,
-  ];
+  const lines = ['SELECT', report.columns.map((c) => `  ${c.sql} AS ${c.name}`).join(',\n'), `FROM ${events}`];
   if (report.where) lines.push(`WHERE ${report.where}`);
   lines.push(`GROUP BY ${report.groupBy.join(', ')}`);
   lines.push(`ORDER BY ${report.orderBy.join(', ')}`);
   if (report.limit !== undefined) lines.push(`LIMIT ${report.limit}`);
-  return lines.join('\n');
+  return lines;
+}
+
+export function renderReport(report: Report, d: Dialect, source: string): string {
+  return [`-- dskit report ${report.id}: ${report.description}`, `WITH ${eventsCtes(d, source)}`, ...reportSelect(report, EVENTS_CTE)].join('\n');
+}
+
+/** The report over already parsed events (the same SELECT; the parse is not repeated). */
+export function renderReportOverEvents(report: Report, events: string): string {
+  return [`-- dskit report ${report.id}: ${report.description}`, ...reportSelect(report, events)].join('\n');
 }

@@ -2,7 +2,7 @@
  * Every report's DuckDB rendering run on the sample lines, with exact rows; and the SQL's
  * reading of each line cross-checked against the TypeScript parser's.
  */
-import { eventsSql, moduleOf, REPORTS, type ReportId } from '../../lib/events';
+import { eventsSql, moduleOf, REPORTS, reportSql, type ReportId } from '../../lib/events';
 import { LINES_TABLE, OfflineEvents, type Cell } from '../../lib/events/offline';
 import { parseEventLine } from '../../lib/events/parse';
 import { EDGE_CASES, NOISE, SAMPLES } from './samples';
@@ -10,6 +10,7 @@ import { EDGE_CASES, NOISE, SAMPLES } from './samples';
 describe('reports over the sample lines (DuckDB)', () => {
   let db: OfflineEvents;
   const rows: Partial<Record<ReportId, Array<Record<string, Cell>>>> = {};
+  const wholeSqlRows: Partial<Record<ReportId, Array<Record<string, Cell>>>> = {};
   let parsed: Array<Record<string, Cell>>;
 
   beforeAll(async () => {
@@ -19,6 +20,8 @@ describe('reports over the sample lines (DuckDB)', () => {
       ...NOISE.map((line) => ({ line, eventTime: null })),
     ]);
     for (const r of REPORTS) rows[r.id] = [...(await db.runReport(r.id)).rows];
+    // What the clouds run: parse and report in one statement over the raw lines.
+    for (const r of REPORTS) wholeSqlRows[r.id] = await db.query(reportSql(r.id, 'duckdb', LINES_TABLE));
     parsed = await db.query(`SELECT * FROM (${eventsSql('duckdb', LINES_TABLE)}) ORDER BY event_time`);
   });
   afterAll(() => db.close());
@@ -71,6 +74,10 @@ describe('reports over the sample lines (DuckDB)', () => {
       { host: 'host-id:105', hour: '2024-11-27T05:00:00Z', events: 1 },
       { host: 'host-id:106', hour: '2024-11-27T07:00:00Z', events: 1 },
     ]);
+  });
+
+  it('gives the same rows from the one-statement SQL the clouds run as from the parse-once path', () => {
+    for (const r of REPORTS) expect([r.id, wholeSqlRows[r.id]]).toEqual([r.id, rows[r.id]]);
   });
 
   it('ignores lines without a complete CEF/LEEF header', () => {
