@@ -106,10 +106,17 @@ export async function runCli(argv: readonly string[], runOpts: RunOptions = {}):
   rules
     .command('stage')
     .description('assign newly released IPS rules to the sandbox policy in detect-only mode')
+    .option('--released-since <date>', 'rules released on or after this date (2025-06-01, an ISO time, or 30d)')
+    .option('--rule-ids <ids>', 'these rule identifiers instead, comma-separated (e.g. 1008610,1011935)')
+    .option('--policy-id <id>', 'stage on this policy instead of the sandbox policy from `policy ensure`')
+    .option('--dry-run', 'show what would be staged; change nothing')
     .action(action(() => require('./commands/rules-stage')));
   rules
     .command('promote')
     .description('promote to prevent the staged rules that stayed quiet')
+    .requiredOption('--from <files...>', 'exported event files or directories (raw CEF/LEEF lines, gzip, JSON lines)')
+    .option('--quiet-hours <n>', 'hours a rule must have been staged without a hit', '24')
+    .option('--dry-run', 'show what would be promoted; change nothing')
     .action(action(() => require('./commands/rules-promote')));
 
   const events = program.command('events').description('event reports');

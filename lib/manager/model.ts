@@ -64,6 +64,10 @@ export interface IntrusionPreventionRule {
   severity?: 'low' | 'medium' | 'high' | 'critical';
   type?: 'custom' | 'smart' | 'vulnerability' | 'exploit' | 'hidden' | 'policy' | 'info';
   lastUpdated?: number;
+  /** When Trend Micro released the rule (ms since epoch); searchable as a date. */
+  originalIssue?: number;
+  /** Rules the manager assigns along with this one. */
+  dependsOnRuleIDs?: number[];
   CVE?: string[];
 }
 

@@ -23,3 +23,8 @@ export function numberEquals(fieldName: string, value: number): SearchCriterion 
 export function idGreaterThan(id: number): SearchCriterion {
   return { idTest: 'greater-than', idValue: id };
 }
+
+/** A date field on or after `ms` (ms since epoch); date fields take no numeric test. */
+export function dateOnOrAfter(fieldName: string, ms: number): SearchCriterion {
+  return { fieldName, firstDateValue: ms, firstDateInclusive: true };
+}

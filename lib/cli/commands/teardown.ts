@@ -17,6 +17,7 @@ import type { CommandRun } from '../program';
 import { EXIT_OK, EXIT_PROBLEM, UsageError } from '../errors';
 import { managerClient, managerCommand } from './manager-session';
 import { POLICY_CREATED, POLICY_MODIFIED } from './policy-ensure';
+import { IPS_RULE_STAGED, describeRuleChange, forgetStagedRule, isRuleChange, policyOfChange, undoRuleChange } from '../../rules';
 import { sandboxLookalikes } from './verify';
 
 export interface TeardownOptions {
@@ -56,6 +57,7 @@ function askOnTerminal(question: string): Promise<boolean> {
 function describeChange(c: ManagerChange): string {
   if (c.kind === POLICY_CREATED) return `delete policy "${c.name}" (id ${c.id}), created by dskit policy ensure`;
   if (c.kind === POLICY_MODIFIED) return `restore policy "${c.name}" (id ${c.id}) settings changed by dskit policy ensure`;
+  if (isRuleChange(c)) return describeRuleChange(c);
   return `${c.kind} ${c.id} (unknown kind: left alone)`;
 }
 
@@ -63,6 +65,7 @@ async function undoChange(client: ManagerClient, c: ManagerChange): Promise<'don
   try {
     if (c.kind === POLICY_CREATED) await client.deletePolicy(c.id);
     else if (c.kind === POLICY_MODIFIED) await client.modifyPolicy(c.id, c.previous as Policy);
+    else if (isRuleChange(c)) return await undoRuleChange(client, c);
     else return 'skipped';
     return 'done';
   } catch (err) {
@@ -119,6 +122,7 @@ export async function runTeardown(ctx: CommandContext, opts: TeardownOptions, de
     if (result !== 'skipped') {
       forgetChange(config.name, c, ctx.cwd);
       if (c.kind === POLICY_CREATED && c.name) forgetPolicyId(c.name, ctx.cwd);
+      if (c.kind === IPS_RULE_STAGED) forgetStagedRule(config.name, { ruleId: c.id, policyId: policyOfChange(c) }, ctx.cwd);
     }
     undone.push({ kind: c.kind, id: c.id, result });
     ctx.io.err(`teardown: ${describeChange(c)}: ${result}`);

@@ -1,0 +1,64 @@
+/**
+ * The rollout's memory in dskit.context.json: which rules `rules stage` put on which policy and
+ * when, and which `rules promote` has promoted. Teardown's undo records are separate
+ * (`changes`, see ./changes.ts); these say where each rule is in its rollout.
+ */
+import { readContext, writeContext } from '../context';
+
+export const ROLLOUT_KEY = 'ipsRollout';
+
+export interface StagedRule {
+  /** The manager's object id of the rule. */
+  readonly ruleId: number;
+  /** The public identifier (`1008610`), which events carry as their signature id. */
+  readonly identifier: string;
+  readonly name?: string;
+  readonly policyId: number;
+  /** ISO time the rule went into detect-only on the policy. */
+  readonly stagedAt: string;
+  /** ISO time `rules promote` switched it to prevent, if it has. */
+  readonly promotedAt?: string;
+}
+
+type Rollout = Record<string, StagedRule[]>;
+
+function rolloutOf(dir?: string): Rollout {
+  return (readContext(dir)[ROLLOUT_KEY] as Rollout | undefined) ?? {};
+}
+
+function save(sandbox: string, rules: StagedRule[], dir?: string): void {
+  const ctx = readContext(dir);
+  const rollout = { ...((ctx[ROLLOUT_KEY] as Rollout | undefined) ?? {}) };
+  if (rules.length > 0) rollout[sandbox] = rules;
+  else delete rollout[sandbox];
+  writeContext({ ...ctx, [ROLLOUT_KEY]: rollout }, dir);
+}
+
+const same = (a: Pick<StagedRule, 'ruleId' | 'policyId'>, b: Pick<StagedRule, 'ruleId' | 'policyId'>) =>
+  a.ruleId === b.ruleId && a.policyId === b.policyId;
+
+export function stagedRulesOf(sandbox: string, dir?: string): StagedRule[] {
+  return [...(rolloutOf(dir)[sandbox] ?? [])];
+}
+
+/** Adds (or keeps, when already there) the record of a staged rule. */
+export function recordStagedRule(sandbox: string, rule: StagedRule, dir?: string): void {
+  const rules = stagedRulesOf(sandbox, dir);
+  if (rules.some((r) => same(r, rule))) return;
+  save(sandbox, [...rules, rule], dir);
+}
+
+export function markPromoted(sandbox: string, rule: Pick<StagedRule, 'ruleId' | 'policyId'>, at: string, dir?: string): void {
+  save(
+    sandbox,
+    stagedRulesOf(sandbox, dir).map((r) => (same(r, rule) ? { ...r, promotedAt: at } : r)),
+    dir,
+  );
+}
+
+/** Teardown reverted the rule on the policy: its rollout is over. */
+export function forgetStagedRule(sandbox: string, rule: Pick<StagedRule, 'ruleId' | 'policyId'>, dir?: string): void {
+  const rules = stagedRulesOf(sandbox, dir);
+  if (!rules.some((r) => same(r, rule))) return;
+  save(sandbox, rules.filter((r) => !same(r, rule)), dir);
+}
