@@ -76,6 +76,11 @@ function unescape(text: string, escaped: string): string {
   return out;
 }
 
+/** The event ends at the first line break, as `.` does in the SQL engines. */
+const untilLineBreak = (s: string) => {
+  const nl = s.indexOf('\n');
+  return nl < 0 ? s : s.slice(0, nl);
+};
 const emptyToNull = (s: string | undefined): string | null => (s === undefined || s === '' ? null : s);
 const stripSpaces = (s: string) => s.replace(/^ +/, '').replace(/ +$/, '');
 const toInteger = (s: string | null): number | null => (s !== null && /^-?\d{1,18}$/.test(s) ? Number(s) : null);
@@ -114,7 +119,7 @@ function leefPairs(attributes: string, delimiter: string): Record<string, string
   return pairs;
 }
 
-const SYSLOG_HOST = /^[^|]*?([^ \t|>]+)[ \t]+(?:CEF:\d|LEEF:[12]\.0)/;
+const SYSLOG_HOST = /^[^|]*?([^ \t|>]+)[ \t]+(?:CEF: ?\d|LEEF: ?[12]\.0)/;
 const NOT_A_HOST = /^(?:-|\d\d:\d\d:\d\d.*|\d{4}-\d\d-\d\dT.*)$/;
 
 interface Framed {
@@ -130,7 +135,7 @@ interface Framed {
 }
 
 function frame(line: string): Framed | null {
-  const cef = /^[^|]*?CEF:(\d+)\|/.exec(line);
+  const cef = /^[^|]*?CEF: ?(\d+)\|/.exec(line);
   if (cef) {
     const header = readHeader(line.slice(cef[0].length), 6);
     if (header) {
@@ -144,16 +149,16 @@ function frame(line: string): Framed | null {
         signature,
         cefName: emptyToNull(name),
         cefSeverity: emptyToNull(severity),
-        pairs: cefPairs(header.rest),
+        pairs: cefPairs(untilLineBreak(header.rest)),
       };
     }
   }
-  const leef = /^[^|]*?LEEF:([12]\.0)\|/.exec(line);
+  const leef = /^[^|]*?LEEF: ?([12]\.0)\|/.exec(line);
   if (leef) {
     const header = readHeader(line.slice(leef[0].length), 4);
     if (header) {
       const [vendor, product, deviceVersion, signature] = header.fields.map((f) => unescape(f, '\\|'));
-      let attributes = header.rest;
+      let attributes = untilLineBreak(header.rest);
       let delimiterField: string | undefined;
       if (leef[1] === '2.0') {
         const d = /^([^|=]?|0?[xX][0-9A-Fa-f]{1,4})\|/.exec(attributes);

@@ -6,13 +6,16 @@
  * has exactly one capturing group (BigQuery's REGEXP_EXTRACT allows no more).
  *
  * A line is `<syslog header> CEF:<v>|...` or `<syslog header> LEEF:<v>|...`; the event starts at
- * the first `CEF:`/`LEEF:` before any `|`, so a syslog header may precede it.
+ * the first `CEF:`/`LEEF:` before any `|`, so a syslog header may precede it. The event ends at
+ * the first line break (`.` stops there in every engine).
  */
 
 /** A header field: anything up to an unescaped `|`, where `\|` and `\\` are escapes. */
 const FIELD = String.raw`[^\\|]*(?:\\.[^\\|]*)*`;
-const CEF_AT = String.raw`^[^|]*?CEF:`;
-const LEEF_AT = String.raw`^[^|]*?LEEF:`;
+// rsyslog's file templates can turn `CEF:0|` into `CEF: 0|` (tag `CEF:`, then a space before
+// the message), so one space after the colon is allowed.
+const CEF_AT = String.raw`^[^|]*?CEF: ?`;
+const LEEF_AT = String.raw`^[^|]*?LEEF: ?`;
 
 /** The separator the parsed extension uses between `key=value` pairs (SOH: never in DS output). */
 export const PAIR_SEPARATOR_CODE = 1;
@@ -30,14 +33,14 @@ export const PATTERNS = {
   cefVersion: `${CEF_AT}([0-9]+)\\|`,
   /** CEF header field n (1 vendor, 2 product, 3 device version, 4 signature id, 5 name, 6 severity). */
   cefField: (n: number) => `${CEF_AT}[0-9]+\\|(?:${FIELD}\\|){${n - 1}}(${FIELD})\\|`,
-  cefExtension: `${CEF_AT}[0-9]+\\|(?:${FIELD}\\|){6}(.*)$`,
+  cefExtension: `${CEF_AT}[0-9]+\\|(?:${FIELD}\\|){6}(.*)`,
 
   leefVersion: `${LEEF_AT}([12]\\.0)\\|`,
   /** LEEF header field n (1 vendor, 2 product, 3 version, 4 event id). */
   leefField: (n: number) => `${LEEF_AT}[12]\\.0\\|(?:${FIELD}\\|){${n - 1}}(${FIELD})\\|`,
   leefDelimiter: `${LEEF_AT}2\\.0\\|(?:${FIELD}\\|){4}(${LEEF_DELIMITER})\\|`,
   /** The attributes: after the header and, in LEEF 2.0, after the delimiter field when present. */
-  leefAttributes: `${LEEF_AT}(?:1\\.0\\|(?:${FIELD}\\|){4}|2\\.0\\|(?:${FIELD}\\|){4}(?:(?:${LEEF_DELIMITER})\\|)?)(.*)$`,
+  leefAttributes: `${LEEF_AT}(?:1\\.0\\|(?:${FIELD}\\|){4}|2\\.0\\|(?:${FIELD}\\|){4}(?:(?:${LEEF_DELIMITER})\\|)?)(.*)`,
   /** The hex digits of a delimiter given as a code. */
   hexDigits: '([0-9A-Fa-f]{1,4})$',
 
@@ -54,7 +57,7 @@ export const PATTERNS = {
   headerEscape: String.raw`\\([\\|])`,
 
   /** The token right before the event: the syslog header's host name. */
-  syslogHost: String.raw`^[^|]*?([^ \t|>]+)[ \t]+(?:CEF:[0-9]|LEEF:[12]\.0)`,
+  syslogHost: String.raw`^[^|]*?([^ \t|>]+)[ \t]+(?:CEF: ?[0-9]|LEEF: ?[12]\.0)`,
   /** Tokens in the host position that are not a host: a nil `-` or a timestamp. */
   notAHost: String.raw`^(?:-|[0-9][0-9]:[0-9][0-9]:[0-9][0-9].*|[0-9]{4}-[0-9][0-9]-[0-9][0-9]T.*)$`,
 

@@ -38,7 +38,7 @@ describe('the SQL renderings', () => {
 
   it('athena uses Trino functions, $1 replacements and standard quoting', () => {
     const sql = rendered.athena['events-per-host-hour'];
-    expect(sql).toContain("regexp_extract(line, '^[^|]*?CEF:([0-9]+)\\|', 1)");
+    expect(sql).toContain("regexp_extract(line, '^[^|]*?CEF: ?([0-9]+)\\|', 1)");
     expect(sql).toMatch(/regexp_like\(line, '/);
     expect(sql).toMatch(/regexp_replace\(body, ' \+\(\[A-Za-z0-9_\]\+\)=', chr\(1\) \|\| '\$1='\)/);
     expect(sql).toContain("try_cast(signature_text AS bigint)");
@@ -48,7 +48,7 @@ describe('the SQL renderings', () => {
 
   it('bigquery uses raw-string regexes, \\1 replacements and BigQuery functions', () => {
     const sql = rendered.bigquery['events-per-host-hour'];
-    expect(sql).toContain("REGEXP_EXTRACT(line, r'^[^|]*?CEF:([0-9]+)\\|')");
+    expect(sql).toContain("REGEXP_EXTRACT(line, r'^[^|]*?CEF: ?([0-9]+)\\|')");
     expect(sql).toMatch(/REGEXP_CONTAINS\(line, r'/);
     expect(sql).toContain("REGEXP_REPLACE(body, r' +([A-Za-z0-9_]+)=', CODE_POINTS_TO_STRING([1]) || '\\\\1=')");
     expect(sql).toContain('SAFE_CAST(signature_text AS INT64)');
@@ -59,7 +59,7 @@ describe('the SQL renderings', () => {
   it('duckdb replaces globally and turns no-match into NULL as the others do', () => {
     const sql = rendered.duckdb['events-per-host-hour'];
     expect(sql).toContain("regexp_replace(body, ' +([A-Za-z0-9_]+)=', chr(1) || '\\1=', 'g')");
-    expect(sql).toContain("NULLIF(regexp_extract(line, '^[^|]*?CEF:([0-9]+)\\|', 1), '')");
+    expect(sql).toContain("NULLIF(regexp_extract(line, '^[^|]*?CEF: ?([0-9]+)\\|', 1), '')");
   });
 
   it.each(SQL_DIALECTS.map((d) => [d]))('%s regexes have no lookaround or backreference', (d) => {

@@ -141,7 +141,7 @@ describe('odd but legal lines: SQL and TypeScript agree', () => {
   });
 
   it('reads the tricky fields as intended', () => {
-    const [backslash, twice, empty, hex, leef1, spaced, notHeader, noHost, glued] = EDGE_CASES.map(tsRow);
+    const [backslash, twice, empty, hex, leef1, spaced, notHeader, noHost, glued, rsyslog] = EDGE_CASES.map(tsRow);
     expect(backslash).toMatchObject({ name: 'ends with backslash \\', severity: 5 });
     expect(twice).toMatchObject({ act: 'Deny', severity: null, dpt: null, src: '192.0.2.2' });
     expect(empty).toMatchObject({ name: null, signature_id: null, module: 'system', host: 'h1', spt: 65535 });
@@ -151,6 +151,7 @@ describe('odd but legal lines: SQL and TypeScript agree', () => {
     expect(notHeader).toBeNull();
     expect(noHost).toMatchObject({ syslog_host: null, host: 'host-id:7' });
     expect(glued).toMatchObject({ syslog_host: 'web-9' });
+    expect(rsyslog).toMatchObject({ format_version: '0', syslog_host: 'web-10', name: 'spaced tag', src: '192.0.2.5' });
   });
 });
 

@@ -109,4 +109,6 @@ export const EDGE_CASES: readonly string[] = [
   '<134>Nov 27 05:00:00 CEF:0|Trend Micro|Deep Security Agent|20.0|21|no host|5|cn1=7',
   // a header host glued to the priority
   '<134>web-9 CEF:0|Trend Micro|Deep Security Agent|20.0|21|glued|5|cn1=8',
+  // rsyslog's "CEF: 0|" (tag, then a space), and a trailing line break
+  '2024-11-27T05:00:00.123456+00:00 web-10 CEF: 0|Trend Micro|Deep Security Agent|20.0|21|spaced tag|5|act=Deny src=192.0.2.5\n',
 ];
