@@ -1,0 +1,286 @@
+/**
+ * `dskit rules stage` and `dskit rules promote` run as a user runs them (a child process) against
+ * the fake manager, through to `teardown --manager-only` reverting what they did.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as zlib from 'node:zlib';
+import { startLab, sandboxRaw, type Lab } from '../manager/harness';
+
+const DAY = 86_400_000;
+const OLD = Date.parse('2024-03-01T00:00:00Z');
+const NEW = Date.parse('2025-06-10T00:00:00Z');
+const CEF = 'CEF:0|Trend Micro|Deep Security Agent|20.0.1.690';
+
+function ipsLine(identifier: string, at: number, host = 'ds-eval-aws-web-1'): string {
+  return `<134>Jun 20 10:00:00 ${host} ${CEF}|${identifier}|rule ${identifier}|8|cn1=101 cn1Label=Host ID dvchost=${host} rt=${at} act=IDS:Reset src=198.51.100.7 dst=10.60.1.10 proto=TCP spt=40000 dpt=80`;
+}
+
+function firewallLine(at: number): string {
+  return `<134>Jun 20 10:00:00 ds-eval-aws-web-1 ${CEF}|20|Out Of Allowed Policy|5|cn1=101 cn1Label=Host ID dvchost=ds-eval-aws-web-1 rt=${at} act=Deny src=203.0.113.9 dst=10.60.1.10 proto=TCP spt=40001 dpt=23`;
+}
+
+interface Seeded {
+  parentId: number;
+  /** identifier → rule id */
+  rules: Record<string, number>;
+}
+
+/** A manager with old rules, new ones (one already on the parent), and a helper rule one new rule depends on. */
+function seedRules(lab: Lab): Seeded {
+  const parentId = lab.fake.addPolicy({ name: 'Base Policy', intrusionPrevention: { state: 'prevent', ruleIDs: [] } });
+  const rules: Record<string, number> = {};
+  const add = (identifier: string, originalIssue: number, extra: Record<string, unknown> = {}) =>
+    (rules[identifier] = lab.fake.addIntrusionPreventionRule({ identifier, name: `${identifier} - rule`, originalIssue, lastUpdated: NEW, severity: 'high', ...extra }));
+  for (const id of ['1000001', '1000002', '1000003']) add(id, OLD); // updated recently, released long ago
+  add('1000900', OLD); // a helper others depend on
+  add('1011001', NEW, { dependsOnRuleIDs: [rules['1000900']] });
+  add('1011002', NEW + DAY);
+  add('1011003', NEW + 2 * DAY);
+  add('1011004', NEW + 3 * DAY);
+  lab.fake.policies.get(parentId)!.intrusionPrevention.ruleIDs = [rules['1011004']];
+  return { parentId, rules };
+}
+
+const writes = (lab: Lab, since: number) =>
+  lab.fake.requests.slice(since).filter((q) => q.method !== 'GET' && !q.path.endsWith('/search'));
+
+function backdateStaging(lab: Lab, hours: number): void {
+  const file = path.join(lab.dir, 'dskit.context.json');
+  const ctx = JSON.parse(fs.readFileSync(file, 'utf8'));
+  for (const r of ctx.ipsRollout['ds-eval']) r.stagedAt = new Date(Date.parse(r.stagedAt) - hours * 3_600_000).toISOString();
+  fs.writeFileSync(file, JSON.stringify(ctx, null, 2));
+}
+
+describe('dskit rules stage, promote, and teardown reverting them', () => {
+  let lab: Lab;
+  let seeded: Seeded;
+  let sandboxPolicy: number;
+  const override = (identifier: string) => lab.fake.ruleOverrides.get(`${sandboxPolicy}/${seeded.rules[identifier]}`);
+  const assigned = () => lab.fake.policies.get(sandboxPolicy)!.intrusionPrevention.ruleIDs as number[];
+
+  beforeAll(async () => {
+    lab = await startLab({ maxPageSize: 2 });
+    seeded = seedRules(lab);
+    lab.writeConfig(sandboxRaw(seeded.parentId));
+  });
+  afterAll(() => lab.close());
+
+  test('without a sandbox policy it refuses (exit 2) and says to run policy ensure or pass --policy-id', async () => {
+    const r = await lab.dskit(['rules', 'stage', '--released-since', '2025-06-01']);
+    expect(r.stderr).toMatch(/no sandbox policy "ds-eval-policy" recorded .*policy ensure --parent .*--policy-id N/);
+    expect(r.code).toBe(2);
+    expect(writes(lab, 0)).toEqual([]);
+  });
+
+  test('bad flags are usage errors naming the flag, the value and what is allowed', async () => {
+    const both = await lab.dskit(['rules', 'stage', '--released-since', '30d', '--rule-ids', '1011001']);
+    expect(both.stderr).toMatch(/exactly one of --released-since .* or --rule-ids/);
+    expect(both.code).toBe(2);
+    const date = await lab.dskit(['rules', 'stage', '--released-since', 'last week']);
+    expect(date.stderr).toMatch(/--released-since: got "last week"; expected a date \(2025-06-01\)/);
+    expect(date.code).toBe(2);
+    const ids = await lab.dskit(['rules', 'stage', '--rule-ids', '1011001,42']);
+    expect(ids.stderr).toMatch(/--rule-ids: got "42"; allowed: 7-digit IPS rule identifiers/);
+    expect(ids.code).toBe(2);
+  });
+
+  test('--dry-run lists exactly the new rules and changes nothing', async () => {
+    const ensured = await lab.dskit(['policy', 'ensure', '--parent', 'Base Policy']);
+    expect(ensured.code).toBe(0);
+    sandboxPolicy = lab.context().policyIds['ds-eval-policy'];
+    const before = lab.fake.requests.length;
+    const contextBefore = lab.context();
+    const r = await lab.dskit(['rules', 'stage', '--released-since', '2025-06-01', '--dry-run']);
+    expect(r.code).toBe(0);
+    for (const id of ['1011001', '1011002', '1011003']) expect(r.stdout).toMatch(new RegExp(`^${id}\\s+\\d+\\s+high\\s+2025-06-1\\d\\s+would stage`, 'm'));
+    expect(r.stdout).not.toMatch(/^1011004|^100000/m);
+    expect(r.stdout).toMatch(/dry run: nothing changed/);
+    expect(writes(lab, before)).toEqual([]);
+    expect(lab.context()).toEqual(contextBefore);
+  });
+
+  test('stages exactly the new rules (found across pages, 429 retried): detect-only first, then assigned, recorded', async () => {
+    const before = lab.fake.requests.length;
+    lab.fake.rateLimitNext(2);
+    const r = await lab.dskit(['rules', 'stage', '--released-since', '2025-06-01']);
+    expect(r.stderr).toMatch(/^dskit: (GET|POST) \/\S+: HTTP 429; retrying in [\d.]+ s \(attempt 2 of 5\)$/m);
+    expect(r.stderr).toMatch(/\(attempt 3 of 5\)$/m);
+    expect(r.code).toBe(0);
+
+    const newOnes = ['1011001', '1011002', '1011003'].map((i) => seeded.rules[i]);
+    expect(assigned()).toEqual(expect.arrayContaining([...newOnes, seeded.rules['1000900']]));
+    expect(assigned()).not.toContain(seeded.rules['1011004']); // inherited from the parent: left alone
+    for (const id of ['1011001', '1011002', '1011003']) expect(override(id)).toEqual({ detectOnly: true });
+    expect(override('1000900')).toBeUndefined();
+
+    // the release-date search is a date criterion on originalIssue, paged by id (server cap 2)
+    const searches = lab.fake.requests.slice(before).filter((q) => q.path === '/intrusionpreventionrules/search');
+    expect(searches[searches.length - 1].body.searchCriteria[0]).toEqual({
+      fieldName: 'originalIssue',
+      firstDateValue: Date.parse('2025-06-01T00:00:00Z'),
+      firstDateInclusive: true,
+    });
+    expect(new Set(searches.map((s) => JSON.stringify(s.body.searchCriteria[1]))).size).toBeGreaterThan(2);
+
+    // every override is set before the one assignment call
+    const w = writes(lab, before);
+    const assignAt = w.findIndex((q) => q.path.endsWith('/intrusionprevention/assignments'));
+    expect(w.filter((q) => q.path.includes('/intrusionprevention/rules/')).length).toBe(3);
+    expect(w.slice(assignAt + 1).filter((q) => q.path.includes('/intrusionprevention/rules/'))).toEqual([]);
+
+    const ctx = lab.context();
+    expect(ctx.ipsRollout['ds-eval'].map((s: any) => [s.identifier, s.ruleId, s.policyId])).toEqual(
+      ['1011001', '1011002', '1011003'].map((i) => [i, seeded.rules[i], sandboxPolicy]),
+    );
+    const kinds = ctx.changes['ds-eval'].map((c: any) => `${c.kind}:${c.id}`);
+    expect(kinds).toEqual([
+      expect.stringMatching(/^policy-created:/),
+      ...newOnes.map((id) => `ips-rule-staged:${id}`),
+      `ips-rule-dependency-assigned:${seeded.rules['1000900']}`,
+    ]);
+    expect(r.stdout).toMatch(/staged 3 rule\(s\) on "ds-eval-policy"/);
+    expect(r.stdout).toMatch(new RegExp(`also assigned rule id\\(s\\) ${seeded.rules['1000900']}`));
+  });
+
+  test('a second run stages nothing and writes nothing', async () => {
+    const before = lab.fake.requests.length;
+    const r = await lab.dskit(['--json', 'rules', 'stage', '--released-since', '2025-06-01']);
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.staged).toEqual([]);
+    expect(out.alreadyAssigned.map((a: any) => a.identifier)).toEqual(['1011001', '1011002', '1011003', '1011004']);
+    expect(writes(lab, before)).toEqual([]);
+    expect(lab.context().ipsRollout['ds-eval']).toHaveLength(3);
+  });
+
+  test('--rule-ids naming a rule the manager lacks: exit 1 naming it, nothing staged', async () => {
+    const before = lab.fake.requests.length;
+    const r = await lab.dskit(['rules', 'stage', '--rule-ids', '1000001,1099999']);
+    expect(r.stderr).toMatch(/--rule-ids: no IPS rule with identifier 1099999 in the manager/);
+    expect(r.code).toBe(1);
+    expect(writes(lab, before)).toEqual([]);
+  });
+
+  test('promote right after staging: every rule is still in its window; nothing promoted, exit 0', async () => {
+    const file = path.join(lab.dir, 'now.log');
+    fs.writeFileSync(file, `${firewallLine(Date.now())}\n`);
+    const before = lab.fake.requests.length;
+    const r = await lab.dskit(['rules', 'promote', '--from', file]);
+    expect(r.code).toBe(0);
+    for (const id of ['1011001', '1011002', '1011003']) expect(r.stdout).toMatch(new RegExp(`^${id}\\s.*\\swaiting\\s+staged .*\\(2[34] h left\\)`, 'm'));
+    expect(writes(lab, before)).toEqual([]);
+  });
+
+  describe('a day and more later', () => {
+    let events: string;
+    beforeAll(() => {
+      backdateStaging(lab, 48);
+      const now = Date.now();
+      events = path.join(lab.dir, 'exported');
+      fs.mkdirSync(events);
+      // 1011001 fired twice since staging; 1011002 fired only before it was staged; coverage reaches now
+      fs.writeFileSync(path.join(events, 'a.log'), [ipsLine('1011001', now - 30 * 3_600_000), ipsLine('1011002', now - 60 * 3_600_000), firewallLine(now - 60_000)].join('\n') + '\n');
+      fs.writeFileSync(
+        path.join(events, 'b.log.gz'),
+        zlib.gzipSync(JSON.stringify({ timestamp: new Date(now - 3_600_000).toISOString(), textPayload: ipsLine('1011001', now - 3_600_000, 'ds-eval-gcp-web-1') }) + '\n'),
+      );
+    });
+
+    test('events that end before the quiet window ends prove nothing: kept, exit 1', async () => {
+      const stale = path.join(lab.dir, 'stale.log');
+      fs.writeFileSync(stale, `${firewallLine(Date.now() - 40 * 3_600_000)}\n`);
+      const before = lab.fake.requests.length;
+      const r = await lab.dskit(['rules', 'promote', '--from', stale]);
+      expect(r.stdout).toMatch(/^1011003\s.*kept \(no data\)\s+the files end .* before its quiet window ends/m);
+      expect(r.code).toBe(1);
+      expect(writes(lab, before)).toEqual([]);
+    });
+
+    test('--dry-run says what it would do and changes nothing', async () => {
+      const before = lab.fake.requests.length;
+      const contextBefore = lab.context();
+      const r = await lab.dskit(['rules', 'promote', '--from', events, '--dry-run']);
+      expect(r.stdout).toMatch(/^1011002\s.*would promote/m);
+      expect(r.stdout).toMatch(/^1011001\s.*would keep \(fired\)/m);
+      expect(r.code).toBe(1);
+      expect(writes(lab, before)).toEqual([]);
+      expect(lab.context()).toEqual(contextBefore);
+    });
+
+    test('the rule that fired stays detect-only with its hit count; the quiet ones are promoted; exit 1', async () => {
+      const r = await lab.dskit(['rules', 'promote', '--from', events]);
+      expect(r.stdout).toMatch(/^1011001\s+\d+\s+\d+\s+2\s+kept \(fired\)\s+fired 2 time\(s\) since staging/m);
+      expect(r.stdout).toMatch(/^1011002\s+\d+\s+\d+\s+0\s+promoted/m);
+      expect(r.stdout).toMatch(/^1011003\s+\d+\s+\d+\s+0\s+promoted/m);
+      expect(r.stdout).toMatch(/promoted 2; kept 1 that fired/);
+      // the sandbox policy is in detect mode: promoting a rule does not make it block there
+      expect(r.stdout).toMatch(new RegExp(`note: policy id ${sandboxPolicy} runs intrusion prevention in "detect" mode`));
+      expect(r.code).toBe(1);
+      expect(override('1011001')).toEqual({ detectOnly: true });
+      expect(override('1011002')).toEqual({ detectOnly: false });
+      expect(override('1011003')).toEqual({ detectOnly: false });
+      const rollout = lab.context().ipsRollout['ds-eval'];
+      expect(rollout.filter((s: any) => s.promotedAt).map((s: any) => s.identifier)).toEqual(['1011002', '1011003']);
+    });
+
+    test('--json lists the kept rule with its hosts; a second promote only re-judges the kept one', async () => {
+      const r = await lab.dskit(['--json', 'rules', 'promote', '--from', events]);
+      const out = JSON.parse(r.stdout);
+      expect(out.decisions).toEqual([expect.objectContaining({ identifier: '1011001', verdict: 'noisy', hits: 2, hosts: ['ds-eval-aws-web-1', 'ds-eval-gcp-web-1'] })]);
+      expect(out.promotedEarlier).toBe(2);
+      expect(r.code).toBe(1);
+    });
+
+    test('teardown --manager-only takes the rules off again and forgets the rollout', async () => {
+      const before = lab.fake.requests.length;
+      const r = await lab.dskit(['teardown', '--manager-only', '--yes']);
+      expect(r.code).toBe(0);
+      expect(r.stderr).toMatch(/unassign IPS rule 1011001 \(id \d+\) from policy id \d+ and drop its override, staged by dskit rules stage: done/);
+      const w = writes(lab, before).map((q) => `${q.method} ${q.path}`);
+      const policyDelete = w.indexOf(`DELETE /policies/${sandboxPolicy}`);
+      expect(policyDelete).toBeGreaterThan(0);
+      for (const id of ['1011001', '1011002', '1011003']) {
+        expect(w.indexOf(`DELETE /policies/${sandboxPolicy}/intrusionprevention/rules/${seeded.rules[id]}`)).toBeLessThan(policyDelete);
+        expect(w).toContain(`DELETE /policies/${sandboxPolicy}/intrusionprevention/assignments/${seeded.rules[id]}`);
+      }
+      expect(w).toContain(`DELETE /policies/${sandboxPolicy}/intrusionprevention/assignments/${seeded.rules['1000900']}`);
+      const ctx = lab.context();
+      expect(ctx.changes?.['ds-eval']).toBeUndefined();
+      expect(ctx.ipsRollout?.['ds-eval']).toBeUndefined();
+    });
+  });
+});
+
+describe('dskit rules stage --policy-id on a shared policy, then teardown', () => {
+  let lab: Lab;
+  let shared: number;
+  let rules: Record<string, number>;
+  beforeAll(async () => {
+    lab = await startLab();
+    ({ rules } = seedRules(lab));
+    shared = lab.fake.addPolicy({ name: 'Linux Server', intrusionPrevention: { state: 'prevent', ruleIDs: [] } });
+    lab.fake.policies.get(shared)!.intrusionPrevention.ruleIDs = [rules['1000001']];
+    lab.writeConfig(sandboxRaw(shared));
+  });
+  afterAll(() => lab.close());
+
+  test('stages by identifier with a warning, and teardown restores the policy exactly', async () => {
+    const r = await lab.dskit(['rules', 'stage', '--rule-ids', '1011002, 1011003,1000001', '--policy-id', String(shared)]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/policy "Linux Server" is not the sandbox policy: every computer on it gets the staged rules/);
+    expect(lab.fake.policies.get(shared)!.intrusionPrevention.ruleIDs).toEqual([rules['1000001'], rules['1011002'], rules['1011003']].sort((a, b) => a - b));
+
+    const t = await lab.dskit(['teardown', '--manager-only', '--yes']);
+    expect(t.code).toBe(0);
+    expect(lab.fake.policies.has(shared)).toBe(true);
+    expect(lab.fake.policies.get(shared)!.intrusionPrevention.ruleIDs).toEqual([rules['1000001']]);
+    expect([...lab.fake.ruleOverrides.keys()]).toEqual([]);
+  });
+
+  test('an unknown --policy-id: exit 1 naming it', async () => {
+    const r = await lab.dskit(['rules', 'stage', '--rule-ids', '1011002', '--policy-id', '4242']);
+    expect(r.stderr).toMatch(/--policy-id: no policy with id 4242 in the manager/);
+    expect(r.code).toBe(1);
+  });
+});
