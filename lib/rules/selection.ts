@@ -30,7 +30,8 @@ export function parseReleasedSince(text: string, now: Date = new Date()): number
 export function parseRuleIdentifiers(text: string): string[] {
   const items = text.split(',').map((s) => s.trim()).filter((s) => s !== '');
   if (items.length === 0) throw new RolloutInputError(`--rule-ids: got "${text}"; expected identifiers separated by commas, e.g. 1008610,1011935`);
-  const bad = items.filter((s) => !/^\d{7}$/.test(s) || Number(s) < 1_000_000);
+  // SPEC §5: IPS signature ids, and so rule identifiers, are 1000000-1999999.
+  const bad = items.filter((s) => !/^1\d{6}$/.test(s));
   if (bad.length > 0) {
     throw new RolloutInputError(
       `--rule-ids: got ${bad.map((b) => `"${b}"`).join(', ')}; allowed: 7-digit IPS rule identifiers from 1000000 to 1999999 (as in the rule's name, e.g. 1008610)`,
