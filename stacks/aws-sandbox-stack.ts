@@ -1,6 +1,7 @@
 import { CfnOutput, Duration, Stack, Tags, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { platformOf } from '../lib/agent';
+import { deployBlockers } from '../lib/agent/deploy-blockers';
 import { AthenaAnalytics } from '../lib/aws/athena-analytics';
 import { EventsPipeline } from '../lib/aws/events-pipeline';
 import { ExposureSecurityGroups } from '../lib/aws/exposure';
@@ -39,7 +40,7 @@ export class AwsSandboxStack extends Stack {
     const names = sandboxNames(config);
     const retentionDays = config.events.retentionDays;
 
-    new PlaceholderGuard(this, 'PlaceholderGuard', { config, configFile: props.configFile ?? 'sandbox.yaml' });
+    new PlaceholderGuard(this, 'PlaceholderGuard', { problems: deployBlockers(config, props.configFile ?? 'sandbox.yaml', 'aws') });
 
     this.network = new SandboxNetwork(this, 'Network', {
       cidr: aws.vpcCidr,

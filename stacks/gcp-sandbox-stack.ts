@@ -2,12 +2,11 @@ import { GcsBackend, LocalBackend, TerraformOutput, TerraformStack } from 'cdktf
 import type { Construct } from 'constructs';
 import { GoogleProvider } from '@cdktf/provider-google/lib/provider';
 import { platformOf, renderBootScript, type BootScript } from '../lib/agent';
+import { deployBlockers } from '../lib/agent/deploy-blockers';
 import {
   OWNER_TAG,
   SANDBOX_TAG,
-  formatPlaceholderProblems,
   managerEndpoints,
-  placeholderProblems,
   type GcpVmConfig,
   type SandboxConfig,
 } from '../lib/config';
@@ -74,7 +73,7 @@ export class GcpSandboxStack extends TerraformStack {
     refusePlaceholders(
       this,
       this.network.network,
-      formatPlaceholderProblems(props.configFile ?? 'sandbox.yaml', placeholderProblems(config)),
+      deployBlockers(config, props.configFile ?? 'sandbox.yaml', 'gcp'),
     );
 
     this.identity = new SandboxIdentity(this, 'identity', {

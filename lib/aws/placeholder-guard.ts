@@ -1,16 +1,15 @@
 /**
  * Synth accepts the bundled example's placeholder manager values (so `npm run synth` works
- * without an account); a deploy must refuse them before anything is created. A CloudFormation
+ * without an account); a deploy must refuse them, and anything else known to stop the agents
+ * from activating (lib/agent deployBlockers), before anything is created. A CloudFormation
  * rule fails the change set with our message, at validation time, before any resource exists.
  */
 import { CfnParameter, CfnRule, Fn } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import { formatPlaceholderProblems, placeholderProblems, type SandboxConfig } from '../config';
 
 export interface PlaceholderGuardProps {
-  readonly config: SandboxConfig;
-  /** The config file, named in the message. */
-  readonly configFile: string;
+  /** One line per problem (lib/agent deployBlockers); none = no guard. */
+  readonly problems: readonly string[];
 }
 
 /** Adds nothing when the config has no placeholders. */
@@ -21,8 +20,7 @@ export class PlaceholderGuard extends Construct {
 
   constructor(scope: Construct, id: string, props: PlaceholderGuardProps) {
     super(scope, id);
-    const problems = placeholderProblems(props.config).filter((p) => !p.path.startsWith('gcp.'));
-    this.problems = formatPlaceholderProblems(props.configFile, problems);
+    this.problems = props.problems;
     if (this.problems.length === 0) return;
 
     // Rules assert over parameters; this one can only ever hold "placeholder".
@@ -30,9 +28,9 @@ export class PlaceholderGuard extends Construct {
       type: 'String',
       default: 'placeholder',
       allowedValues: ['placeholder'],
-      description: 'dskit: the config still has placeholder manager values; edit it and synthesize again',
+      description: 'dskit: the config is not ready to deploy (placeholder values or a missing agent signing key); fix it and synthesize again',
     });
-    const message = `dskit refuses to deploy placeholder values: ${this.problems.join('; ')}. Edit the file, then run \`npx dskit preflight\`.`;
+    const message = `dskit refuses to deploy: ${this.problems.join('; ')}. Fix them, then run \`npx dskit preflight\`.`;
     this.rule = new CfnRule(this, 'RefusePlaceholders', {
       assertions: [{ assert: Fn.conditionEquals(status.valueAsString, 'configured'), assertDescription: message.slice(0, 4000) }],
     });

@@ -25,7 +25,7 @@ export function refusePlaceholders(scope: Construct, guarded: TerraformResource,
         // `< 1` rather than `== 0`: cdktf renders a literal 0 operand as `undefined`.
         condition: Op.lt(Fn.lengthOf(local.asList), 1),
         errorMessage:
-          `The config still holds placeholder values, so dskit refuses to deploy:\n${lines}\n` +
+          `dskit refuses to deploy until these are fixed (placeholder values, or a missing agent signing key):\n${lines}\n` +
           'Edit the config (sandbox.yaml, or the file DSKIT_CONFIG names), check it with `npx dskit preflight`, and deploy again.',
       },
     ],

@@ -219,6 +219,7 @@ describe('AWS sandbox stack from the bundled example', () => {
     const [assertion] = rules[0][1].Assertions;
     expect(assertion.AssertDescription).toContain('test.yaml: manager.tenantId: "00000000-0000-0000-0000-000000000000" is a placeholder');
     expect(assertion.AssertDescription).toContain('manager.tenantNumericId');
+    expect(assertion.AssertDescription).toContain('no agent signing key at agents/keys/ds-agent-signing-key.asc');
     // The rule is false whatever the deployer passes: its parameter allows only "placeholder".
     const param = s.json.Parameters[assertion.Assert['Fn::Equals'][0].Ref];
     expect(param.AllowedValues).toEqual(['placeholder']);

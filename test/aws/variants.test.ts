@@ -115,3 +115,19 @@ describe('logRetentionFor', () => {
     [3650, 3653],
   ])('%i days -> %i', (days, expected) => expect(logRetentionFor(days)).toBe(expected));
 });
+
+describe('real manager values but no agent signing key', () => {
+  test('the deploy is refused for the missing key alone, with what to do', () => {
+    const s = synthAws(
+      configWith((r) => {
+        realManager(r);
+        r.manager.verifyPackageSignature = true;
+      }),
+    );
+    const rules = Object.entries<any>(s.json.Rules).filter(([id]) => id !== 'CheckBootstrapVersion');
+    expect(rules).toHaveLength(1);
+    const description: string = rules[0][1].Assertions[0].AssertDescription;
+    expect(description).toMatch(/^dskit refuses to deploy: test\.yaml: manager\.verifyPackageSignature: true, but there is no agent signing key/);
+    expect(description).not.toContain('placeholder;');
+  });
+});

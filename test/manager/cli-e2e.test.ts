@@ -41,9 +41,11 @@ describe('dskit preflight', () => {
     lab.writeConfig(
       sandboxRaw(999, (raw) => {
         raw.manager.tenantId = '00000000-0000-0000-0000-000000000000';
+        raw.manager.verifyPackageSignature = true;
       }),
     );
     const r = await lab.dskit(['preflight']);
+    expect(r.stdout).toMatch(/^FAIL  agent signing key: .*no agent signing key at agents\/keys\/ds-agent-signing-key\.asc/m);
     lab.fake.systemSettings.set('platformSettingAgentInitiatedActivationEnabled', 'For any computers');
     expect(r.stdout).toMatch(/^FAIL  no placeholder values: .*manager\.tenantId: .*is a placeholder/m);
     expect(r.stdout).toMatch(/^FAIL  policy exists: no policy with id 999 — fix: /m);

@@ -26,6 +26,8 @@ export function sandboxRaw(policyId: number, edit: (raw: Record<string, any>) =>
     tenantId: TENANT,
     activationTokenSecret: 'ds-eval-activation-token',
     apiKeyEnv: 'DS_API_KEY',
+    // No agent signing key ships with the repo; with verification on, preflight fails on that alone.
+    verifyPackageSignature: false,
   };
   raw.policy = { id: policyId };
   raw.aws.vms = [

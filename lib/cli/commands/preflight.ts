@@ -2,6 +2,7 @@
  * `dskit preflight [--cloud C]`: everything that can be checked before a deploy, one line per
  * check with PASS / FAIL (or SKIP when it cannot be checked) and the fix. Exit 1 if any fails.
  */
+import { missingSigningKey } from '../../agent/deploy-blockers';
 import { CLOUDS, effectivePolicy, formatPlaceholderProblems, placeholderProblems, vmsOf, type PolicyConfig } from '../../config';
 import { readContext } from '../../context';
 import {
@@ -141,6 +142,14 @@ export const run: CommandRun<{ cloud?: string }> = async (ctx, opts) => {
     placeholders.length === 0
       ? { outcome: 'PASS', check: 'no placeholder values', detail: 'manager, tenant and project values are set' }
       : { outcome: 'FAIL', check: 'no placeholder values', detail: formatPlaceholderProblems(file, placeholders).join('; ') },
+  );
+  const keyProblems = clouds.map((cloud) => missingSigningKey(config, file, cloud)).filter((line) => line !== undefined);
+  checks.push(
+    !config.manager.verifyPackageSignature
+      ? { outcome: 'SKIP', check: 'agent signing key', detail: 'manager.verifyPackageSignature is off' }
+      : keyProblems.length === 0
+        ? { outcome: 'PASS', check: 'agent signing key', detail: 'present, or no Linux VMs to verify' }
+        : { outcome: 'FAIL', check: 'agent signing key', detail: keyProblems[0] },
   );
   checks.push({
     outcome: 'PASS',
