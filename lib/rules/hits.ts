@@ -47,6 +47,12 @@ export interface CountProgress {
 
 const MAX_HOSTS = 5;
 
+/**
+ * The signature id field of a CEF or LEEF header, found without parsing the whole line: most
+ * lines are other rules' or modules' events, and only a staged rule's lines need the full parse.
+ */
+const SIGNATURE_FIELD = /(?:CEF:\d+|LEEF:[12]\.0)\|(?:[^|\\]|\\.)*\|(?:[^|\\]|\\.)*\|(?:[^|\\]|\\.)*\|([^|]*)\|/;
+
 /** Counts hits line by line; `lines` may come from any source (tests feed arrays). */
 export class HitCounter {
   private readonly byIdentifier = new Map<number, { query: HitQuery; hits: RuleHits }[]>();
@@ -71,12 +77,16 @@ export class HitCounter {
     if (text === '') return;
     this.lines += 1;
     const { line, eventTime } = exportedLine(text, this.now);
-    const event = parseEventLine(line);
-    if (!event) return;
+    const signature = SIGNATURE_FIELD.exec(line);
+    if (!signature) return;
     this.events += 1;
     const t = eventTime?.getTime() ?? null;
     if (t !== null && (this.newestEventMs === null || t > this.newestEventMs)) this.newestEventMs = t;
-    if (event.module !== 'intrusion-prevention' || event.signatureId === null) return;
+    const watching = this.byIdentifier.get(Number(signature[1].trim()));
+    if (!watching) return;
+    // The full parse decides: the manager's own events reuse ids, and the header may be escaped.
+    const event = parseEventLine(line);
+    if (!event || event.module !== 'intrusion-prevention' || event.signatureId === null) return;
     for (const { query, hits } of this.byIdentifier.get(event.signatureId) ?? []) {
       if (t !== null && t < query.sinceMs) {
         hits.before += 1;

@@ -78,6 +78,12 @@ describe('HitCounter', () => {
     expect(c.summary().newestEventMs).toBeNull();
   });
 
+  test('a header with escaped pipes before the signature id still counts', () => {
+    const c = counter();
+    c.add(`CEF:0|Trend Micro|Deep Security \\| Agent|20.0|1011001|a \\| b|8|rt=${staged + HOUR} act=IDS:Reset`);
+    expect(c.summary().byKey.get('a')!.hits).toBe(1);
+  });
+
   test('LEEF and cloud JSON exports are read too', () => {
     const c = counter();
     c.add(`LEEF:2.0|Trend Micro|Deep Security Agent|20.0|1011001|^|cat=Intrusion Prevention^act=IDS:Reset^dvchost=db-1`);
