@@ -6,7 +6,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { REPO_ROOT } from '../helpers/cli';
 
-const SKIP = new Set(['node_modules', 'cdk.out', 'cdktf.out', '.git', '.gen']);
+// .cache holds the boot-script tests' Debian root filesystem (with /proc mounted while it runs).
+const SKIP = new Set(['node_modules', 'cdk.out', 'cdktf.out', '.git', '.gen', '.cache']);
 
 function sourceFiles(dir: string): string[] {
   return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
