@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { App, DataResource, TerraformStack, type ITerraformDependable } from 'cdktf';
+import { App, TerraformResource, TerraformStack, anyToTerraform, type ITerraformDependable } from 'cdktf';
 import { Construct } from 'constructs';
 import type { WaitSpec } from './activation-wait';
 
@@ -22,13 +22,33 @@ export interface ActivationCheckProps {
 }
 
 /**
+ * A `terraform_data` resource. cdktf's own DataResource adds a synth-time validation that runs
+ * `terraform version`, so synth would fail wherever Terraform is not installed (SPEC: synth needs
+ * nothing but Node). The deploy runs Terraform anyway, which knows `terraform_data` from 1.4.
+ */
+class TerraformDataResource extends TerraformResource {
+  constructor(
+    scope: Construct,
+    id: string,
+    private readonly triggersReplace: unknown,
+    dependsOn: ITerraformDependable[],
+  ) {
+    super(scope, id, { terraformResourceType: 'terraform_data', terraformGeneratorMetadata: { providerName: 'terraform' }, dependsOn });
+  }
+
+  protected override synthesizeAttributes(): Record<string, unknown> {
+    return { triggers_replace: anyToTerraform(this.triggersReplace) };
+  }
+}
+
+/**
  * Makes `cdktf deploy` wait until every agent has activated, and fail with the VM's reason when
  * one has not (SPEC §1: "the same" as AWS's wait conditions). A terraform_data resource runs
  * activation-wait-main.ts, which polls each VM's `dskit/status` guest attribute. Names and ids only:
  * nothing secret is on its command line.
  */
 export class ActivationCheck extends Construct {
-  public readonly resource: DataResource;
+  public readonly resource: TerraformResource;
   public readonly spec: WaitSpec;
 
   constructor(scope: Construct, id: string, props: ActivationCheckProps) {
@@ -40,10 +60,7 @@ export class ActivationCheck extends Construct {
     if (props.instanceNames.length === 0) throw new Error('ActivationCheck needs at least one instance');
     this.spec = { project: props.project, zone: props.zone, instances: [...props.instanceNames], timeoutMinutes };
 
-    this.resource = new DataResource(this, 'wait', {
-      triggersReplace: { instance_ids: [...props.instanceIds] },
-      dependsOn: [...props.instances],
-    });
+    this.resource = new TerraformDataResource(this, 'wait', { instance_ids: [...props.instanceIds] }, [...props.instances]);
     // Terraform runs the command in the stack's output directory: paths relative to it keep
     // cdk.tf.json free of this machine's absolute paths.
     const outdir = path.join(App.of(this).outdir, 'stacks', TerraformStack.of(this).node.id);

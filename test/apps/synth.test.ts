@@ -12,10 +12,11 @@ describe('dskit synth from the bundled example', () => {
   let result: CliResult;
   beforeAll(() => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dskit-synth-'));
-    // No cloud credentials of any kind reach the apps.
+    // No cloud credentials of any kind reach the apps, and nothing on PATH: no terraform, aws or
+    // gcloud binaries (synth needs Node alone).
     result = runDskit(['synth', '--cloud', 'all', '--json'], {
       cwd: dir,
-      env: { AWS_PROFILE: '', AWS_ACCESS_KEY_ID: '', GOOGLE_APPLICATION_CREDENTIALS: '', CHECKPOINT_DISABLE: '1' },
+      env: { PATH: '', AWS_PROFILE: '', AWS_ACCESS_KEY_ID: '', GOOGLE_APPLICATION_CREDENTIALS: '', CHECKPOINT_DISABLE: '1' },
     });
   });
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
