@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import './lean-start';
 import { App } from 'aws-cdk-lib';
 import { addAwsSolutionsChecks } from '../lib/aws/nag';
 import { locateConfig } from '../lib/config';

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import './lean-start';
 import * as path from 'node:path';
 import { App } from 'cdktf';
 import { locateConfig } from '../lib/config';
