@@ -3,12 +3,10 @@
  * table and queried with the very SQL the clouds run (the `duckdb` rendering).
  * DuckDB is loaded on first use so the rest of the CLI does not pay for it.
  */
-import * as fs from 'node:fs';
-import * as readline from 'node:readline';
-import * as zlib from 'node:zlib';
 import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { exportedLine } from './exported';
 import { PATTERNS } from './patterns';
+import { readLines, type ReadOptions } from './read-lines';
 import { eventsSql, reportSqlOverEvents } from './index';
 import { reportById, type ColumnType, type ReportId } from './reports';
 
@@ -25,19 +23,9 @@ export interface ReportResult {
   readonly rows: ReadonlyArray<Record<string, Cell>>;
 }
 
-export interface LoadProgress {
-  readonly file: string;
-  readonly filesDone: number;
-  readonly files: number;
-  readonly bytesDone: number;
-  readonly bytes: number;
-  readonly lines: number;
-}
+export { EventFileError, type ReadProgress as LoadProgress } from './read-lines';
 
-export interface LoadOptions {
-  /** Called at most every `progressEveryMs` while loading (never for loads quicker than that). */
-  readonly onProgress?: (p: LoadProgress) => void;
-  readonly progressEveryMs?: number;
+export interface LoadOptions extends ReadOptions {
   /** The reference for syslog timestamps without a year. */
   readonly now?: Date;
 }
@@ -50,10 +38,6 @@ export interface LoadSummary {
   readonly untimed: number;
 }
 
-/** Why a file could not be read, naming the file. */
-export class EventFileError extends Error {
-  override name = 'EventFileError';
-}
 
 // The SQL's own tests for a complete CEF/LEEF header (the patterns are valid JS regexes too).
 const IS_CEF = new RegExp(PATTERNS.isCef);
@@ -64,15 +48,6 @@ export function formatTime(t: Date): string {
   return t.toISOString().replace(/\.000Z$/, 'Z');
 }
 
-function isGzip(file: string): boolean {
-  const fd = fs.openSync(file, 'r');
-  try {
-    const magic = Buffer.alloc(2);
-    return fs.readSync(fd, magic, 0, 2, 0) === 2 && magic[0] === 0x1f && magic[1] === 0x8b;
-  } finally {
-    fs.closeSync(fd);
-  }
-}
 
 export class OfflineEvents {
   private parsed = false;
@@ -114,54 +89,28 @@ export class OfflineEvents {
   async loadFiles(files: readonly string[], opts: LoadOptions = {}): Promise<LoadSummary> {
     const { timestampValue } = require('@duckdb/node-api') as typeof import('@duckdb/node-api');
     const now = opts.now ?? new Date();
-    const every = opts.progressEveryMs ?? 1000;
-    const bytes = files.reduce((sum, f) => sum + fs.statSync(f).size, 0);
-    let bytesBefore = 0;
     let lines = 0;
     let events = 0;
     let untimed = 0;
-    let lastReport = Date.now();
     const appender = await this.connection.createAppender(LINES_TABLE);
     try {
-      for (const [index, file] of files.entries()) {
-        const raw = fs.createReadStream(file);
-        let gzipped: boolean;
-        try {
-          gzipped = isGzip(file);
-        } catch (err) {
-          throw new EventFileError(`${file}: cannot read (${(err as Error).message})`);
-        }
-        const input = gzipped ? raw.pipe(zlib.createGunzip()) : raw;
-        const failed = new Promise<never>((_, reject) => {
-          const fail = (err: Error) =>
-            reject(new EventFileError(`${file}: ${gzipped ? 'not a readable gzip file' : 'cannot read'} (${err.message})`));
-          raw.on('error', fail);
-          input.on('error', fail);
-        });
-        failed.catch(() => undefined);
-        const reader = readline.createInterface({ input, crlfDelay: Infinity });
-        const consume = (async () => {
-          for await (const text of reader) {
-            if (text === '') continue;
-            lines += 1;
-            const { line, eventTime } = exportedLine(text, now);
-            if (IS_CEF.test(line) || IS_LEEF.test(line)) {
-              events += 1;
-              if (!eventTime) untimed += 1;
-            }
-            appender.appendVarchar(line);
-            if (eventTime) appender.appendTimestamp(timestampValue(BigInt(eventTime.getTime()) * 1000n));
-            else appender.appendNull();
-            appender.endRow();
-            if (opts.onProgress && (lines & 0x3ff) === 0 && Date.now() - lastReport >= every) {
-              lastReport = Date.now();
-              opts.onProgress({ file, filesDone: index, files: files.length, bytesDone: bytesBefore + raw.bytesRead, bytes, lines });
-            }
+      await readLines(
+        files,
+        (text) => {
+          if (text === '') return;
+          lines += 1;
+          const { line, eventTime } = exportedLine(text, now);
+          if (IS_CEF.test(line) || IS_LEEF.test(line)) {
+            events += 1;
+            if (!eventTime) untimed += 1;
           }
-        })();
-        await Promise.race([consume, failed]);
-        bytesBefore += fs.statSync(file).size;
-      }
+          appender.appendVarchar(line);
+          if (eventTime) appender.appendTimestamp(timestampValue(BigInt(eventTime.getTime()) * 1000n));
+          else appender.appendNull();
+          appender.endRow();
+        },
+        opts,
+      );
     } finally {
       appender.closeSync();
     }

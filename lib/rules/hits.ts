@@ -4,11 +4,9 @@
  * counted from the moment the rule was staged. Also how far the files reach in time, so a quiet
  * verdict is never drawn from an export that stops before the quiet window ends.
  */
-import * as fs from 'node:fs';
-import * as readline from 'node:readline';
-import * as zlib from 'node:zlib';
 import { exportedLine } from '../events/exported';
 import { parseEventLine } from '../events/parse';
+import { readLines, type ReadProgress } from '../events/read-lines';
 
 /** One staged rule to count hits for. */
 export interface HitQuery {
@@ -38,12 +36,7 @@ export interface HitSummary {
   readonly newestEventMs: number | null;
 }
 
-export interface CountProgress {
-  readonly file: string;
-  readonly filesDone: number;
-  readonly files: number;
-  readonly lines: number;
-}
+export { EventFileError, type ReadProgress as CountProgress } from '../events/read-lines';
 
 const MAX_HOSTS = 5;
 
@@ -108,53 +101,13 @@ export class HitCounter {
   }
 }
 
-export class EventReadError extends Error {
-  override name = 'EventReadError';
-}
-
-function isGzip(file: string): boolean {
-  const fd = fs.openSync(file, 'r');
-  try {
-    const magic = Buffer.alloc(2);
-    return fs.readSync(fd, magic, 0, 2, 0) === 2 && magic[0] === 0x1f && magic[1] === 0x8b;
-  } finally {
-    fs.closeSync(fd);
-  }
-}
-
 /** Reads every file (plain or gzip, detected by content) into the counter. */
 export async function countHitsInFiles(
   files: readonly string[],
   counter: HitCounter,
-  onProgress?: (p: CountProgress) => void,
+  onProgress?: (p: ReadProgress) => void,
   progressEveryMs = 1000,
 ): Promise<HitSummary> {
-  let lastReport = Date.now();
-  for (const [index, file] of files.entries()) {
-    let gzipped: boolean;
-    try {
-      gzipped = isGzip(file);
-    } catch (err) {
-      throw new EventReadError(`${file}: cannot read (${(err as Error).message})`);
-    }
-    const raw = fs.createReadStream(file);
-    const input = gzipped ? raw.pipe(zlib.createGunzip()) : raw;
-    const failed = new Promise<never>((_, reject) => {
-      const fail = (err: Error) => reject(new EventReadError(`${file}: ${gzipped ? 'not a readable gzip file' : 'cannot read'} (${err.message})`));
-      raw.on('error', fail);
-      input.on('error', fail);
-    });
-    failed.catch(() => undefined);
-    const consume = (async () => {
-      for await (const text of readline.createInterface({ input, crlfDelay: Infinity })) {
-        counter.add(text);
-        if (onProgress && (counter.linesRead & 0x3ff) === 0 && Date.now() - lastReport >= progressEveryMs) {
-          lastReport = Date.now();
-          onProgress({ file, filesDone: index, files: files.length, lines: counter.linesRead });
-        }
-      }
-    })();
-    await Promise.race([consume, failed]);
-  }
+  await readLines(files, (text) => counter.add(text), { onProgress, progressEveryMs });
   return counter.summary();
 }

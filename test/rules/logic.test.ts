@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 import {
-  EventReadError,
+  EventFileError,
   HitCounter,
   RolloutInputError,
   countHitsInFiles,
@@ -106,7 +106,7 @@ describe('HitCounter', () => {
       expect(s.lines).toBe(3);
       const broken = path.join(dir, 'c.gz');
       fs.writeFileSync(broken, Buffer.concat([Buffer.from([0x1f, 0x8b]), Buffer.from('not gzip at all')]));
-      await expect(countHitsInFiles([broken], counter())).rejects.toThrow(EventReadError);
+      await expect(countHitsInFiles([broken], counter())).rejects.toThrow(EventFileError);
       await expect(countHitsInFiles([broken], counter())).rejects.toThrow(/c\.gz: not a readable gzip file/);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });

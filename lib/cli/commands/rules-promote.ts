@@ -10,7 +10,7 @@
 import { InputError, inputFiles } from '../../events/inputs';
 import type { IntrusionPreventionState, ManagerClient } from '../../manager';
 import {
-  EventReadError,
+  EventFileError,
   HitCounter,
   countHitsInFiles,
   decide,
@@ -160,7 +160,7 @@ export const run: CommandRun<PromoteOptions> = managerCommand(async (ctx, opts) 
     return await promote(ctx, opts);
   } catch (err) {
     if (err instanceof InputError) throw new UsageError(err.message);
-    if (err instanceof EventReadError) throw new UsageError(err.message);
+    if (err instanceof EventFileError) throw new UsageError(err.message);
     throw err;
   }
 });
