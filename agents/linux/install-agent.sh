@@ -23,6 +23,7 @@ BOOTSTRAP_CERT_HASH='D0:68:DE:48:1B:DC:4D:00:89:07:7F:85:15:20:C5:90:11:EB:56:6A
 DSKIT_ATTEMPTS=${DSKIT_ATTEMPTS:-8}
 DSKIT_BACKOFF_CAP=${DSKIT_BACKOFF_CAP:-30}
 DSKIT_READY_TIMEOUT=${DSKIT_READY_TIMEOUT:-180}
+DSKIT_DPKG_LOCK_TIMEOUT=${DSKIT_DPKG_LOCK_TIMEOUT:-600}
 DSKIT_WORK_DIR=${DSKIT_WORK_DIR:-/var/lib/dskit}
 WARNINGS=()
 PLATFORM='' ARCH='' PKG=''
@@ -206,14 +207,23 @@ verify_deb_signature() {
   log "signature verified: dpkg-sig builder signature of agent.deb ($listed members, md5+sha1+size) checked with gpgv against key ${fpr:-?}"
 }
 
+# Checked in a keyring of its own holding only the rendered key: the system rpmdb also trusts the
+# distribution's keys. rpm prints "digests signatures OK" for a good signature, "digests OK" (exit 0!)
+# for an unsigned package and "SIGNATURES NOT OK" for an unknown key; -v names the key id.
 verify_rpm_signature() {
-  local out
+  local db="$DSKIT_WORK_DIR/rpmdb" key="$DSKIT_WORK_DIR/agent-signing-key.asc" out detail
   write_signing_key
-  rpmkeys --import "$DSKIT_WORK_DIR/agent-signing-key.asc" || fail "could not import the agent signing key into rpm"
-  if ! out=$(rpmkeys --checksig -v "$PACKAGE_FILE" 2>&1) || [[ $out != *"signature: OK"* && $out != *"signatures OK"* ]]; then
-    fail "the .rpm's signature does not verify against the agent signing key; refusing to install it"
+  rm -rf "$db" && mkdir -p "$db"
+  rpmkeys --dbpath "$db" --import "$key" >/dev/null 2>&1 || fail "the rendered agent signing key is not a valid armored OpenPGP key (rpmkeys --import refused it)"
+  out=$(rpmkeys --dbpath "$db" --checksig "$PACKAGE_FILE" 2>&1) || true
+  [[ $out == *": digests OK" ]] && fail "the .rpm is not signed (rpmkeys: digests OK, no signature); refusing to install it"
+  if [[ $out != *" signatures OK"* ]]; then
+    fail "the .rpm's signature does not verify against the agent signing key (rpmkeys: ${out##*: }); refusing to install it"
   fi
-  log "signature verified: rpmkeys --checksig of agent.rpm against the rendered agent signing key: $(grep -m1 'ignature' <<<"$out" | tr -s ' ')"
+  detail=$(rpmkeys --dbpath "$db" --checksig -v "$PACKAGE_FILE" 2>&1 | grep -m1 'Signature, key ID' | tr -s ' ' | sed 's/^ //')
+  log "signature verified: rpmkeys --checksig of agent.rpm against the rendered agent signing key only: ${detail:-signatures OK}"
+  # The system rpmdb gets the key too, so rpm -i below does not warn about an unknown key.
+  rpmkeys --import "$key" >/dev/null 2>&1 || warn "could not import the agent signing key into the system rpmdb"
 }
 
 install_package() {
@@ -225,11 +235,27 @@ install_package() {
     log "WARNING: package signature not verified (manager.verifyPackageSignature is off)"
   fi
   if [[ $PKG == deb ]]; then
-    out=$(DEBIAN_FRONTEND=noninteractive dpkg -i "$PACKAGE_FILE" 2>&1)
+    out=$(dpkg_install "$PACKAGE_FILE")
   else
+    # rpm waits for its own transaction lock.
     out=$(rpm -ihv --replacepkgs "$PACKAGE_FILE" 2>&1)
   fi || fail "installing the agent package failed: $(tail -n 1 <<<"$out")"
   log "agent package installed"
+}
+
+# At first boot apt-daily, unattended-upgrades or the guest agent often hold the dpkg lock, and
+# dpkg -i gives up at once when it is taken: wait for it, boundedly.
+dpkg_install() {
+  local deadline=$((SECONDS + DSKIT_DPKG_LOCK_TIMEOUT)) out
+  until out=$(DEBIAN_FRONTEND=noninteractive dpkg -i "$1" 2>&1); do
+    if [[ $out != *"locked by another process"* ]] || ((SECONDS >= deadline)); then
+      printf '%s' "$out"
+      return 1
+    fi
+    log "dpkg is busy (another package operation holds its lock); waiting"
+    sleep 5
+  done
+  printf '%s' "$out"
 }
 
 # Retry a dsa_control call until it prints "HTTP Status: 200"; prints its last output.
@@ -296,6 +322,8 @@ dskit_main() {
   if ! TOKEN=$(dskit_fetch_token); then
     fail "could not read the activation token from secret $TOKEN_SECRET_NAME: $TOKEN"
   fi
+  # A secret written with `echo` or from a Windows file carries a line ending; a token has no spaces.
+  TOKEN=${TOKEN//[$' \t\r\n']/}
   [[ $TOKEN =~ ^[A-Za-z0-9-]{8,128}$ ]] || fail "secret $TOKEN_SECRET_NAME does not hold an activation token (expected letters, digits and dashes)"
   log "activation token read from secret $TOKEN_SECRET_NAME"
   if [[ ! -x $AGENT_DIR/dsa_control ]]; then

@@ -2,6 +2,8 @@
 # GCP: the Ops Agent's syslog receiver takes the agent's CEF syslog on 127.0.0.1:<port>/udp and
 # sends it to Cloud Logging; the receiver's id is the log name.
 
+OPS_AGENT_CONFIG=${OPS_AGENT_CONFIG:-/etc/google-cloud-ops-agent/config.yaml}
+
 dskit_setup_events() {
   local installer="$DSKIT_WORK_DIR/add-google-cloud-ops-agent-repo.sh"
   if [[ ! -d /opt/google-cloud-ops-agent ]]; then
@@ -10,8 +12,8 @@ dskit_setup_events() {
     https_proxy=$PROXY http_proxy=$PROXY bash "$installer" --also-install >>"$LOG_FILE" 2>&1 ||
       { echo "the Google Ops Agent install failed (see $LOG_FILE)"; return 1; }
   fi
-  mkdir -p /etc/google-cloud-ops-agent
-  cat >/etc/google-cloud-ops-agent/config.yaml <<CONF
+  mkdir -p "$(dirname "$OPS_AGENT_CONFIG")"
+  cat >"$OPS_AGENT_CONFIG" <<CONF
 logging:
   receivers:
     $LOG_NAME:
