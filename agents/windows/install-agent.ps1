@@ -167,7 +167,8 @@ function Invoke-DskitMain {
         Wait-AgentReady
         if (Test-Activated) { Write-DskitLog 'the agent is already activated; leaving it alone (no reset, no new activation)'; Complete-Dskit 'activated (already)' }
     }
-    try { $script:Token = Get-DskitToken } catch { Stop-Dskit "could not read the activation token from secret ${TokenSecretName}: $($_.Exception.Message)" }
+    # Trimmed: a secret written with echo ends in a line break, and .NET's $ matches before it.
+    try { $script:Token = "$(Get-DskitToken)".Trim() } catch { Stop-Dskit "could not read the activation token from secret ${TokenSecretName}: $($_.Exception.Message)" }
     if ($script:Token -notmatch '^[A-Za-z0-9-]{8,128}$') { Stop-Dskit "secret $TokenSecretName does not hold an activation token (expected letters, digits and dashes)" }
     Write-DskitLog "activation token read from secret $TokenSecretName"
     if (-not $installed) {
