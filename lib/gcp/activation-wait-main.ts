@@ -1,10 +1,34 @@
 /**
  * Run by the stack's activation wait (a terraform_data local-exec) during `cdktf deploy`:
- * `node --require tsx/cjs activation-wait-main.ts '<json spec>'`. Reads guest attributes with the
- * deployer's Application Default Credentials, the same ones Terraform uses. Exit 1 fails the deploy.
+ * `node --require tsx/cjs activation-wait-main.ts '<json spec>'`. Reads guest attributes as the
+ * identity Terraform deploys with (activation-credentials.ts). Exit 1 fails the deploy.
  */
-import { GoogleAuth } from 'google-auth-library';
+import { GoogleAuth, Impersonated, OAuth2Client, type AuthClient } from 'google-auth-library';
+import { chooseCredentials, type CredentialChoice } from './activation-credentials';
 import { STATUS_KEY, STATUS_NAMESPACE, validateWaitSpec, waitForActivation } from './activation-wait';
+
+const COMPUTE_READONLY = 'https://www.googleapis.com/auth/compute.readonly';
+// Impersonation calls the IAM Credentials API with the source credentials.
+const CLOUD_PLATFORM = 'https://www.googleapis.com/auth/cloud-platform';
+
+async function clientFor(choice: CredentialChoice): Promise<AuthClient> {
+  const { source, impersonate } = choice;
+  const scopes = [impersonate ? CLOUD_PLATFORM : COMPUTE_READONLY];
+  let client: AuthClient;
+  if (source.kind === 'access-token') {
+    const oauth = new OAuth2Client();
+    oauth.setCredentials({ access_token: source.token });
+    client = oauth;
+  } else if (source.kind === 'credentials-json') {
+    client = await new GoogleAuth({ credentials: source.json, scopes }).getClient();
+  } else if (source.kind === 'credentials-file') {
+    client = await new GoogleAuth({ keyFile: source.path, scopes }).getClient();
+  } else {
+    client = await new GoogleAuth({ scopes }).getClient();
+  }
+  if (!impersonate) return client;
+  return new Impersonated({ sourceClient: client as OAuth2Client, targetPrincipal: impersonate, targetScopes: [COMPUTE_READONLY], lifetime: 3600 });
+}
 
 async function main(): Promise<number> {
   let spec;
@@ -15,8 +39,9 @@ async function main(): Promise<number> {
     process.stderr.write(`dskit: activation wait: ${why.replace(/^activation wait: /, '')}\n`);
     return 2;
   }
-  const auth = new GoogleAuth({ scopes: ['https://www.googleapis.com/auth/compute.readonly'] });
-  const client = await auth.getClient();
+  const credentials = chooseCredentials(process.env);
+  process.stdout.write(`dskit: reading guest attributes with ${credentials.description}\n`);
+  const client = await clientFor(credentials);
   const base = `https://compute.googleapis.com/compute/v1/projects/${encodeURIComponent(spec.project)}/zones/${encodeURIComponent(spec.zone)}/instances`;
 
   const readStatus = async (instance: string): Promise<string | undefined> => {

@@ -2,6 +2,9 @@
  * `cdktf deploy` waits for every agent's outcome (guest attribute dskit/status) and fails with the
  * VM's reason: the terraform_data resource in the stack, and the polling logic with fake I/O.
  */
+import { spawnSync } from 'node:child_process';
+import * as path from 'node:path';
+import { chooseCredentials } from '../../lib/gcp/activation-credentials';
 import { outcomeOf, validateWaitSpec, waitForActivation, type WaitIo } from '../../lib/gcp/activation-wait';
 import { configWith } from '../helpers/config';
 import { onlyResource, resourcesOf, synthGcp, type Synthesized } from './synth';
@@ -106,5 +109,44 @@ describe('waitForActivation', () => {
     expect(() => validateWaitSpec({ project: '', zone: 'z', instances: ['Bad'], timeoutMinutes: 0 })).toThrow(
       /project: got ""; .*instances: got \["Bad"\]; .*timeoutMinutes: got 0/,
     );
+  });
+});
+
+describe('the activation wait authenticates as Terraform does', () => {
+  const KEY_JSON = '{"type":"service_account","client_email":"deployer@p.iam.gserviceaccount.com","private_key":"canary-private-key"}';
+
+  test('GOOGLE_OAUTH_ACCESS_TOKEN first, as the google provider', () => {
+    const c = chooseCredentials({ GOOGLE_OAUTH_ACCESS_TOKEN: 'ya29.canary', GOOGLE_CREDENTIALS: KEY_JSON });
+    expect(c.source).toEqual({ kind: 'access-token', variable: 'GOOGLE_OAUTH_ACCESS_TOKEN', token: 'ya29.canary' });
+    expect(c.description).not.toContain('canary');
+  });
+
+  test('then GOOGLE_CREDENTIALS and its older names, as key JSON or a key file path', () => {
+    const json = chooseCredentials({ GOOGLE_CREDENTIALS: KEY_JSON });
+    expect(json.source).toMatchObject({ kind: 'credentials-json', variable: 'GOOGLE_CREDENTIALS', json: { client_email: 'deployer@p.iam.gserviceaccount.com' } });
+    expect(json.description).not.toContain('canary');
+    expect(chooseCredentials({ GCLOUD_KEYFILE_JSON: '/secure/deployer.json' }).source).toEqual({
+      kind: 'credentials-file',
+      variable: 'GCLOUD_KEYFILE_JSON',
+      path: '/secure/deployer.json',
+    });
+  });
+
+  test('else Application Default Credentials; impersonation applies on top of any source', () => {
+    const adc = chooseCredentials({ GOOGLE_IMPERSONATE_SERVICE_ACCOUNT: 'deployer@p.iam.gserviceaccount.com' });
+    expect(adc.source).toEqual({ kind: 'application-default' });
+    expect(adc.impersonate).toBe('deployer@p.iam.gserviceaccount.com');
+    expect(adc.description).toMatch(/Application Default Credentials .*impersonating deployer@p\.iam\.gserviceaccount\.com/);
+    expect(chooseCredentials({}).impersonate).toBeUndefined();
+  });
+
+  test('a broken GOOGLE_CREDENTIALS fails the wait naming the variable, never its value', () => {
+    const main = path.join(__dirname, '..', '..', 'lib', 'gcp', 'activation-wait-main.ts');
+    const spec = JSON.stringify({ project: 'p', zone: 'z', instances: ['a'], timeoutMinutes: 1 });
+    const env = { ...process.env, GOOGLE_CREDENTIALS: '{"private_key": canary-broken', GOOGLE_OAUTH_ACCESS_TOKEN: '' };
+    const r = spawnSync(process.execPath, ['--require', require.resolve('tsx/cjs'), main, spec], { encoding: 'utf8', env });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/GOOGLE_CREDENTIALS starts like JSON but does not parse; set it to a service account key file's path/);
+    expect(`${r.stdout}${r.stderr}`).not.toContain('canary');
   });
 });
