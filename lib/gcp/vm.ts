@@ -44,12 +44,21 @@ export interface SandboxVmProps {
    * @default 0
    */
   readonly maxRunHours?: number;
+  /**
+   * UEFI Secure Boot. Off for Linux by default: the agent's kernel modules (anti-malware, firewall,
+   * IPS, integrity monitoring, web reputation, application control) are signed with Trend Micro's
+   * own key, which a public image's UEFI database does not hold, so under Secure Boot they do not
+   * load and the agent reports "Engine Offline". Windows drivers are Microsoft-signed.
+   * vTPM and integrity monitoring stay on either way.
+   * @default true for Windows, false for Linux
+   */
+  readonly secureBoot?: boolean;
   /** What must exist before the VM boots (its IAM grants, the event sink). */
   readonly dependsOn?: ITerraformDependable[];
 }
 
 /**
- * One protected VM: a public image, Shielded VM, guest attributes on (the boot script reports
+ * One protected VM: a public image, Shielded VM (Secure Boot per `secureBoot`), guest attributes on (the boot script reports
  * `dskit/status` there), the boot script as its startup script, and an optional time to live.
  */
 export class SandboxVm extends Construct {
@@ -74,7 +83,11 @@ export class SandboxVm extends Construct {
       bootDisk: { autoDelete: true, initializeParams: { image: imageFamilyFor(props.os), type: 'pd-balanced' } },
       networkInterface: [{ subnetwork: props.subnetwork, accessConfig: props.publicAddress ? [{}] : undefined }],
       serviceAccount: { email: props.serviceAccountEmail, scopes: ['cloud-platform'] },
-      shieldedInstanceConfig: { enableSecureBoot: true, enableVtpm: true, enableIntegrityMonitoring: true },
+      shieldedInstanceConfig: {
+        enableSecureBoot: props.secureBoot ?? props.platform === 'windows',
+        enableVtpm: true,
+        enableIntegrityMonitoring: true,
+      },
       metadata,
       scheduling:
         maxRunHours > 0 ? { maxRunDuration: { seconds: maxRunHours * 3600 }, instanceTerminationAction: 'DELETE' } : undefined,
