@@ -8,6 +8,9 @@ export const DEFAULT_ACTIVATION_TIMEOUT_MINUTES = 30;
 
 const MAIN = path.join(__dirname, 'activation-wait-main.ts');
 
+/** The first Terraform with the built-in terraform_data resource. */
+export const MIN_TERRAFORM_VERSION = '1.4';
+
 export interface ActivationCheckProps {
   readonly project: string;
   readonly zone: string;
@@ -61,6 +64,9 @@ export class ActivationCheck extends Construct {
     this.spec = { project: props.project, zone: props.zone, instances: [...props.instanceNames], timeoutMinutes };
 
     this.resource = new TerraformDataResource(this, 'wait', { instance_ids: [...props.instanceIds] }, [...props.instances]);
+    // terraform_data is built in (nothing to download) from Terraform 1.4: an older one should say
+    // so at init rather than fail the plan on an unknown resource type.
+    TerraformStack.of(this).addOverride('terraform.required_version', `>= ${MIN_TERRAFORM_VERSION}`);
     // Terraform runs the command in the stack's output directory: paths relative to it keep
     // cdk.tf.json free of this machine's absolute paths.
     const outdir = path.join(App.of(this).outdir, 'stacks', TerraformStack.of(this).node.id);

@@ -17,6 +17,11 @@ describe('GCP activation wait in the stack', () => {
     wait = onlyResource(s.tf, 'terraform_data');
   });
 
+  test('terraform_data needs no provider download, only Terraform 1.4 or later, which the stack requires', () => {
+    expect(Object.keys(s.tf.terraform.required_providers)).toEqual(['google']);
+    expect(s.tf.terraform.required_version).toBe('>= 1.4');
+  });
+
   test('runs after every instance and again when one is replaced', () => {
     const instances = Object.keys(s.tf.resource.google_compute_instance).map((k) => `google_compute_instance.${k}`);
     expect(wait.depends_on.sort()).toEqual(instances.sort());
