@@ -114,7 +114,7 @@ is_activated() {
 wait_agent_ready() {
   local deadline=$((SECONDS + DSKIT_READY_TIMEOUT)) started=$SECONDS
   until [[ $(agent_status) == *"AgentStatus.agentState:"* ]]; do
-    ((SECONDS >= deadline)) && fail "the agent did not answer dsa_query within ${DSKIT_READY_TIMEOUT}s after install"
+    ((SECONDS >= deadline)) && fail "the agent did not answer dsa_query within ${DSKIT_READY_TIMEOUT}s (is the ds_agent service running? systemctl status ds_agent)"
     sleep 0.5
   done
   log "agent ready after $((SECONDS - started))s"
