@@ -278,6 +278,8 @@ activate() {
   local args out
   if [[ -n $PROXY ]]; then
     "$AGENT_DIR/dsa_control" -x "dsm_proxy://${PROXY#*://}" >/dev/null 2>&1 || warn "could not set the agent's manager proxy"
+    # Updates come from relays (Trend Micro's own for Workload Security): same proxy.
+    "$AGENT_DIR/dsa_control" -y "relay_proxy://${PROXY#*://}" >/dev/null 2>&1 || warn "could not set the agent's relay proxy"
   fi
   dsa_control_retry reset -r >/dev/null || fail "dsa_control -r did not succeed"
   args=(-a "$ACTIVATION_URL")

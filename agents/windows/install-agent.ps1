@@ -120,6 +120,8 @@ function Invoke-DsaControl([string]$What, [string[]]$Arguments) {
 function Invoke-Activation {
     if ($Proxy) {
         & (Join-Path $AgentDir 'dsa_control.cmd') -x ('dsm_proxy://' + ($Proxy -replace '^[a-z]+://', '')) | Out-Null
+        # Updates come from relays (Trend Micro's own for Workload Security): same proxy.
+        & (Join-Path $AgentDir 'dsa_control.cmd') -y ('relay_proxy://' + ($Proxy -replace '^[a-z]+://', '')) | Out-Null
     }
     if (-not (Invoke-DsaControl 'reset' @('-r'))) { Stop-Dskit 'dsa_control -r did not succeed' }
     $arguments = @('-a', $ActivationUrl)
