@@ -5,6 +5,7 @@ import { deployBlockers } from '../lib/agent/deploy-blockers';
 import { AthenaAnalytics } from '../lib/aws/athena-analytics';
 import { EventsPipeline } from '../lib/aws/events-pipeline';
 import { ExposureSecurityGroups } from '../lib/aws/exposure';
+import { FunctionLogGroups } from '../lib/aws/function-log-groups';
 import { SandboxInstanceRole } from '../lib/aws/instance-role';
 import { EVENTS_PREFIX, logRetentionFor, sandboxNames } from '../lib/aws/names';
 import { SandboxNetwork } from '../lib/aws/network';
@@ -96,5 +97,8 @@ export class AwsSandboxStack extends Stack {
     new CfnOutput(this, 'AthenaWorkGroup', { value: this.analytics.workGroup.ref, description: 'Athena workgroup with the report queries' });
     new CfnOutput(this, 'GlueDatabase', { value: names.glueDatabase, description: 'Glue database of the events table' });
     new CfnOutput(this, 'GlueTable', { value: names.eventsTable, description: 'Glue table over the raw event lines' });
+
+    // Last: the CDK's own custom-resource functions exist only once the buckets and VPC do.
+    new FunctionLogGroups(this, 'FunctionLogs');
   }
 }

@@ -3,6 +3,7 @@
  * CloudFormation wait condition the script signals, so the deploy succeeds only once the agent
  * has activated. A FAILURE signal's reason is what CloudFormation reports as the deploy error.
  */
+import { createHash } from 'node:crypto';
 import { CfnWaitCondition, CfnWaitConditionHandle, Duration, Stack, Tags, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type * as iam from 'aws-cdk-lib/aws-iam';
@@ -28,6 +29,14 @@ export function checkUserDataSize(script: string, displayName: string): void {
         'Shorten the script in agents/ or move parts of it to a download.',
     );
   }
+}
+
+/**
+ * A digest of what the VM will run, blind to deploy-time values (the handle URL, a token region):
+ * it changes exactly when the boot script's own content does.
+ */
+export function bootScriptDigest(script: string): string {
+  return createHash('sha256').update(script.replace(/\$\{Token\[[^\]]*\]\}/g, '<deploy-time>')).digest('hex').slice(0, 8);
 }
 
 export interface SandboxVmProps {
@@ -82,6 +91,13 @@ export class SandboxVm extends Construct {
     });
     this.displayName = this.bootScript.displayName;
     checkUserDataSize(this.bootScript.script, this.displayName);
+    // User data runs once per instance (cloud-init, EC2Launch), and a wait condition that has
+    // completed never waits again. So a changed boot script (policy, manager, scripts in agents/)
+    // must mean a new instance that signals a new handle, or the update would "succeed" with the
+    // VM still on the old settings. The digest renames handle and condition; the new handle URL
+    // changes the user data, which renames (replaces) the instance.
+    const digest = bootScriptDigest(this.bootScript.script);
+    this.waitHandle.overrideLogicalId(`${stack.getLogicalId(this.waitHandle)}${digest}`);
 
     this.instance = new ec2.Instance(this, 'Instance', {
       vpc: props.vpc,
@@ -92,6 +108,7 @@ export class SandboxVm extends Construct {
       instanceType: new ec2.InstanceType(vm.instanceType),
       machineImage: machineImageFor(stack, vm.os, vm.arch, `${key}.os`),
       userData: ec2.UserData.custom(this.bootScript.script),
+      userDataCausesReplacement: true,
       // IMDSv2 on the instance itself (requireImdsv2 would add a launch template per VM for the same effect).
       httpTokens: ec2.HttpTokens.REQUIRED,
       httpPutResponseHopLimit: 1,
@@ -119,6 +136,7 @@ export class SandboxVm extends Construct {
       handle: this.waitHandle.ref,
       timeout: String(timeout),
     });
+    this.waitCondition.overrideLogicalId(`${stack.getLogicalId(this.waitCondition)}${digest}`);
     this.waitCondition.addResourceDependency(this.instance.instance);
 
     Validations.of(this.instance).acknowledge({
