@@ -80,15 +80,16 @@ export class EventsPipeline extends Construct {
       if (child instanceof CfnResource) child.applyRemovalPolicy(RemovalPolicy.DESTROY);
     }
 
-    // Firehose's S3 role gets the CDK's read/write grant on this one bucket. Firehose needs
-    // Put/Get/List/AbortMultipartUpload on its objects; the grant's wildcards stay inside the bucket.
+    // The CDK's S3 destination always grants its role read/write on the bucket. Firehose itself
+    // needs Put/Get/List/AbortMultipartUpload and GetBucketLocation; the construct offers no
+    // narrower grant, so the extra Delete/Get* wildcards are acknowledged, bounded by this bucket.
     const bucketArn = Stack.of(this).resolve(this.bucket.bucket.bucketArn) as { 'Fn::GetAtt': [string, string] };
     const grantFindings = ['Action::s3:GetObject*', 'Action::s3:GetBucket*', 'Action::s3:List*', 'Action::s3:DeleteObject*', 'Action::s3:Abort*'];
     grantFindings.push(`Resource::<${bucketArn['Fn::GetAtt'][0]}.Arn>/*`);
     for (const finding of grantFindings) {
       Validations.of(this.deliveryStream).acknowledge({
         id: `AwsSolutions-IAM5[${finding}]`,
-        reason: 'the CDK grant Firehose uses to write event files: scoped to the events bucket and its objects only, which Firehose must write, list and clean up after failed multipart uploads',
+        reason: 'the read/write grant the CDK Firehose S3 destination always gives its role: Firehose needs s3:PutObject, GetObject, ListBucket(MultipartUploads), GetBucketLocation and AbortMultipartUpload; the construct cannot narrow it further, and every action is bounded to the events bucket and its objects',
       });
     }
 

@@ -13,6 +13,20 @@ pkg_install() {
   fi
 }
 
+# The user rsyslog drops its privileges to, if any (Ubuntu: $PrivDropToUser syslog).
+rsyslog_user() {
+  sed -n -e 's/^[[:space:]]*[$]PrivDropToUser[[:space:]]\{1,\}\([^[:space:]#]*\).*/\1/p' \
+    -e 's/.*privDropToUser="\([^"]*\)".*/\1/p' "$@" 2>/dev/null | tail -n 1
+}
+
+# The boot script's umask 077 would make a directory only root can enter, and an rsyslog that
+# runs as another user could then never create the events file: nothing would be shipped.
+prepare_events_dir() {
+  local dir=$1 user=$2
+  install -d -m 0755 "$dir" || return 1
+  [[ -z $user ]] || chown "$user" "$dir"
+}
+
 install_cloudwatch_agent() {
   local deb_arch=amd64 file
   [[ -x $CWAGENT_DIR/bin/amazon-cloudwatch-agent-ctl ]] && return 0
@@ -32,10 +46,11 @@ install_cloudwatch_agent() {
 }
 
 dskit_setup_events() {
-  mkdir -p "$(dirname "$EVENTS_FILE")"
   if ! command -v rsyslogd >/dev/null; then
     pkg_install rsyslog || { echo "rsyslog is missing and could not be installed"; return 1; }
   fi
+  prepare_events_dir "$(dirname "$EVENTS_FILE")" "$(rsyslog_user /etc/rsyslog.conf /etc/rsyslog.d/*.conf)" ||
+    { echo "could not prepare $(dirname "$EVENTS_FILE") for rsyslog"; return 1; }
   cat >/etc/rsyslog.d/10-dskit-ds-events.conf <<CONF
 module(load="imudp")
 template(name="dskitRaw" type="string" string="%rawmsg%\n")
@@ -49,7 +64,7 @@ CONF
   systemctl restart rsyslog || { echo "rsyslog did not restart with the receiver on 127.0.0.1:$SYSLOG_PORT/udp"; return 1; }
   install_cloudwatch_agent || { echo "the CloudWatch agent could not be installed"; return 1; }
   cat >"$CWAGENT_DIR/etc/dskit-ds-events.json" <<CONF
-{"logs": {"logs_collected": {"files": {"collect_list": [
+{"agent": {"run_as_user": "root"}, "logs": {"logs_collected": {"files": {"collect_list": [
   {"file_path": "$EVENTS_FILE", "log_group_name": "$LOG_GROUP_NAME", "log_stream_name": "$DISPLAY_NAME"}
 ]}}}}
 CONF
