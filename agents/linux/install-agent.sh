@@ -4,7 +4,8 @@
 #
 # dskit renders the boot script as: settings, then the cloud's small pieces, then this file.
 # The cloud pieces define:
-#   dskit_fetch_token       print the activation token on stdout (read with the VM's identity)
+#   cloud_fetch_token_once  one try at the activation token (read with the VM's identity): print it
+#                           on stdout, or print why not and return 1; dskit_fetch_token retries it
 #   dskit_report_outcome    STATUS (SUCCESS|FAILURE) and a short reason, no secrets
 #   dskit_setup_events      local syslog receiver + shipping; on failure print what failed, return 1
 #   dskit_schedule_expiry   optional: make the VM end itself at the sandbox's expiry
@@ -62,6 +63,21 @@ backoff_seconds() {
   local s=$((1 << ($1 - 1)))
   ((s > DSKIT_BACKOFF_CAP)) && s=$DSKIT_BACKOFF_CAP
   echo "$s"
+}
+
+# The activation token, with bounded retries; on failure prints the last reason instead.
+dskit_fetch_token() {
+  local attempt out
+  for ((attempt = 1; attempt <= DSKIT_ATTEMPTS; attempt++)); do
+    if out=$(cloud_fetch_token_once); then
+      printf '%s' "$out"
+      return 0
+    fi
+    log "reading the activation token, attempt $attempt/$DSKIT_ATTEMPTS: $out"
+    ((attempt < DSKIT_ATTEMPTS)) && sleep "$(backoff_seconds "$attempt")"
+  done
+  printf '%s' "$out"
+  return 1
 }
 
 # Curl options for the manager and cloud APIs: TLS 1.2 or later, https only, bounded time.

@@ -1,6 +1,6 @@
 # Deep Security agent install and activation on Windows, shared by every cloud (SPEC §4).
 # dskit renders: settings, then this file, then the cloud's pieces, which define
-#   Get-DskitToken      the activation token, read with the VM's identity
+#   Get-CloudTokenOnce  one try at the activation token, read with the VM's identity (throws on failure)
 #   Send-DskitOutcome   Status (SUCCESS|FAILURE) and a short reason, no secrets
 #   Set-DskitEvents     local syslog receiver + shipping; throws what failed
 #   Set-DskitExpiry     optional: end the VM at the sandbox's expiry
@@ -39,6 +39,12 @@ function Stop-Dskit([string]$Reason) {
 }
 
 function Get-Backoff([int]$Attempt) { [int][Math]::Min([Math]::Pow(2, $Attempt - 1), $BackoffCap) }
+function Get-DskitToken {
+    for ($i = 1; $i -le $Attempts; $i++) {
+        try { return Get-CloudTokenOnce }
+        catch { Write-DskitLog "reading the activation token, attempt $i/${Attempts}: $($_.Exception.Message)"; if ($i -eq $Attempts) { throw }; Start-Sleep -Seconds (Get-Backoff $i) }
+    }
+}
 
 function Get-AgentStatus {
     $query = Join-Path $AgentDir 'dsa_query.cmd'

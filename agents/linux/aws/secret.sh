@@ -4,7 +4,7 @@
 # The role's credentials reach curl as a config on stdin (-K -), never on a command line, and
 # printf is a shell builtin, so no process ever carries them in its arguments.
 
-aws_fetch_token_once() {
+cloud_fetch_token_once() {
   local imds role creds key_id secret session body
   imds=$(curl_metadata -X PUT -H 'X-aws-ec2-metadata-token-ttl-seconds: 300' http://169.254.169.254/latest/api/token) ||
     { echo "instance metadata (IMDSv2) did not answer"; return 1; }
@@ -21,18 +21,4 @@ aws_fetch_token_once() {
       --data "{\"SecretId\":\"$TOKEN_SECRET_NAME\"}" "https://secretsmanager.$AWS_REGION.amazonaws.com/" 2>&1) ||
     { echo "Secrets Manager GetSecretValue failed with role $role: ${body##*$'\n'}"; return 1; }
   json_field "$body" SecretString || { echo "secret $TOKEN_SECRET_NAME has no SecretString"; return 1; }
-}
-
-dskit_fetch_token() {
-  local attempt out
-  for ((attempt = 1; attempt <= DSKIT_ATTEMPTS; attempt++)); do
-    if out=$(aws_fetch_token_once); then
-      printf '%s' "$out"
-      return 0
-    fi
-    log "reading the activation token, attempt $attempt/$DSKIT_ATTEMPTS: $out"
-    ((attempt < DSKIT_ATTEMPTS)) && sleep "$(backoff_seconds "$attempt")"
-  done
-  printf '%s' "$out"
-  return 1
 }

@@ -4,7 +4,7 @@
 
 METADATA_URL=http://metadata.google.internal/computeMetadata/v1
 
-gcp_fetch_token_once() {
+cloud_fetch_token_once() {
   local sa access body data
   sa=$(curl_metadata -H 'Metadata-Flavor: Google' "$METADATA_URL/instance/service-accounts/default/token") ||
     { echo "the metadata server gave no service account token (does the VM have a service account?)"; return 1; }
@@ -14,18 +14,4 @@ gcp_fetch_token_once() {
     { echo "Secret Manager access failed: ${body##*$'\n'}"; return 1; }
   data=$(json_field "$body" data) || { echo "secret $TOKEN_SECRET_NAME has no payload"; return 1; }
   printf '%s' "$data" | base64 -d 2>/dev/null || { echo "secret $TOKEN_SECRET_NAME payload is not base64"; return 1; }
-}
-
-dskit_fetch_token() {
-  local attempt out
-  for ((attempt = 1; attempt <= DSKIT_ATTEMPTS; attempt++)); do
-    if out=$(gcp_fetch_token_once); then
-      printf '%s' "$out"
-      return 0
-    fi
-    log "reading the activation token, attempt $attempt/$DSKIT_ATTEMPTS: $out"
-    ((attempt < DSKIT_ATTEMPTS)) && sleep "$(backoff_seconds "$attempt")"
-  done
-  printf '%s' "$out"
-  return 1
 }
