@@ -32,7 +32,7 @@ export function resourcesOf(json: any, type: string): [string, any][] {
  * holds no agent signing key, and a missing key is itself a deploy blocker (tested on its own).
  */
 export function realManager(raw: Record<string, any>): void {
-  raw.manager.tenantId = '3f1c2a9e-7b4d-4e21-9a0c-5d6e7f801234';
+  raw.manager.tenantId = '11111111-2222-3333-4444-555555555555';
   raw.manager.tenantNumericId = 81234;
   raw.manager.verifyPackageSignature = false;
 }

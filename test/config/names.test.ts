@@ -38,7 +38,7 @@ describe('names derived from the config', () => {
   test('the example is full of placeholders; real values are not', () => {
     expect(placeholderProblems(configWith()).map((p) => p.path)).toEqual(['manager.tenantId', 'manager.tenantNumericId', 'gcp.project']);
     const real = configWith((r) => {
-      r.manager.tenantId = '3f2a9c1e-5b7d-4e8f-9a0b-1c2d3e4f5a6b';
+      r.manager.tenantId = '11111111-2222-3333-4444-555555555555';
       r.manager.tenantNumericId = 123456;
       r.gcp.project = 'secops-lab-1';
     });
