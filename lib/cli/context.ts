@@ -2,8 +2,7 @@
  * What every command gets: the global flags, output streams, and the config (loaded on first use,
  * so `--help` and `synth` pay nothing for it).
  */
-import { loadConfig, type LoadedConfig } from '../config';
-import type { Cloud } from '../config';
+import type { Cloud, LoadedConfig } from '../config';
 import { UsageError } from './errors';
 
 export interface GlobalOptions {
@@ -36,6 +35,8 @@ export class CommandContext {
   /** Loads (once) and returns the config; a bad config throws ConfigError (exit 2). */
   get loadedConfig(): LoadedConfig {
     if (!this.loaded) {
+      // Required on first use, not imported: the YAML parser and the schema stay off start-up.
+      const { loadConfig } = require('../config/load') as typeof import('../config/load');
       this.loaded = loadConfig({ configPath: this.options.config, env: this.env, cwd: this.cwd });
       if (this.loaded.notice) this.io.err(this.loaded.notice);
     }

@@ -3,7 +3,7 @@
  * only when that command runs, so `dskit --help` and `dskit synth` stay fast.
  */
 import { Command, CommanderError, Option } from 'commander';
-import { ConfigError } from '../config/load';
+import { ConfigError } from '../config/errors';
 import { CommandContext, type GlobalOptions, type Output } from './context';
 import { EXIT_OK, EXIT_PROBLEM, EXIT_USAGE, OperationError, UsageError } from './errors';
 

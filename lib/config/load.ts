@@ -8,22 +8,14 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
+import { ConfigError } from './errors';
 import { sandboxSchema, type AwsVmConfig, type SandboxConfig } from './schema';
 
 /** The repository root, where the bundled example lives (this file is lib/config/load.ts). */
 export const PACKAGE_ROOT = path.resolve(__dirname, '..', '..');
 export const EXAMPLE_CONFIG = path.join(PACKAGE_ROOT, 'sandbox.example.yaml');
 
-/** Bad config: one line per problem. Callers exit 2. */
-export class ConfigError extends Error {
-  constructor(
-    readonly file: string,
-    readonly problems: readonly string[],
-  ) {
-    super(problems.join('\n'));
-    this.name = 'ConfigError';
-  }
-}
+export { ConfigError } from './errors';
 
 export interface ConfigSource {
   /** Absolute path of the file read. */
