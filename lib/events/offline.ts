@@ -3,7 +3,7 @@
  * table and queried with the very SQL the clouds run (the `duckdb` rendering).
  * DuckDB is loaded on first use so the rest of the CLI does not pay for it.
  */
-import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import type { DuckDBAppender, DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { exportedLine } from './exported';
 import { PATTERNS } from './patterns';
 import { readLines, type ReadOptions } from './read-lines';
@@ -74,25 +74,20 @@ export class OfflineEvents {
 
   /** Adds lines as they are (tests and callers that already split their input). */
   async addLines(lines: Iterable<{ readonly line: string; readonly eventTime: Date | null }>): Promise<void> {
-    const { timestampValue } = require('@duckdb/node-api') as typeof import('@duckdb/node-api');
     const appender = await this.connection.createAppender(LINES_TABLE);
-    for (const { line, eventTime } of lines) {
-      appender.appendVarchar(line);
-      if (eventTime) appender.appendTimestamp(timestampValue(BigInt(eventTime.getTime()) * 1000n));
-      else appender.appendNull();
-      appender.endRow();
-    }
+    const append = lineAppender(appender);
+    for (const { line, eventTime } of lines) append(line, eventTime);
     appender.closeSync();
   }
 
   /** Loads exported files (one event per line; gzip is detected by content, not by name). */
   async loadFiles(files: readonly string[], opts: LoadOptions = {}): Promise<LoadSummary> {
-    const { timestampValue } = require('@duckdb/node-api') as typeof import('@duckdb/node-api');
     const now = opts.now ?? new Date();
     let lines = 0;
     let events = 0;
     let untimed = 0;
     const appender = await this.connection.createAppender(LINES_TABLE);
+    const append = lineAppender(appender);
     try {
       await readLines(
         files,
@@ -104,10 +99,7 @@ export class OfflineEvents {
             events += 1;
             if (!eventTime) untimed += 1;
           }
-          appender.appendVarchar(line);
-          if (eventTime) appender.appendTimestamp(timestampValue(BigInt(eventTime.getTime()) * 1000n));
-          else appender.appendNull();
-          appender.endRow();
+          append(line, eventTime);
         },
         opts,
       );
@@ -139,6 +131,17 @@ export class OfflineEvents {
     this.connection.closeSync();
     this.instance.closeSync();
   }
+}
+
+/** Appends rows of LINES_TABLE: a line and its time (NULL when unknown). */
+function lineAppender(appender: DuckDBAppender): (line: string, eventTime: Date | null) => void {
+  const { timestampValue } = require('@duckdb/node-api') as typeof import('@duckdb/node-api');
+  return (line, eventTime) => {
+    appender.appendVarchar(line);
+    if (eventTime) appender.appendTimestamp(timestampValue(BigInt(eventTime.getTime()) * 1000n));
+    else appender.appendNull();
+    appender.endRow();
+  };
 }
 
 function toCell(value: unknown): Cell {
