@@ -84,7 +84,8 @@ export async function runTeardown(ctx: CommandContext, opts: TeardownOptions, de
 
   const expectedNames = expectedComputers(config, clouds).map((e) => e.displayName);
   const toDelete = sandboxComputersIn(await sandboxLookalikes(client, config.name, clouds), expectedNames);
-  const changes = wholeSandbox ? changesOf(config.name, ctx.cwd).reverse() : [];
+  const recorded = changesOf(config.name, ctx.cwd);
+  const changes = wholeSandbox ? [...recorded].reverse() : [];
   const stacks = opts.managerOnly ? [] : clouds.map((c) => ({ cloud: c, name: `${config.name}-${c}` }));
 
   const plan = [
@@ -92,7 +93,7 @@ export async function runTeardown(ctx: CommandContext, opts: TeardownOptions, de
     `  delete ${toDelete.length} computer(s) from the manager${toDelete.length ? ':' : ''}`,
     ...toDelete.map((c) => `    ${c.displayName} (id ${c.ID})`),
     ...changes.map((c) => `  ${describeChange(c)}`),
-    ...(!wholeSandbox && changesOf(config.name, ctx.cwd).length > 0 ? ['  keep recorded manager changes: other clouds of the sandbox still use them'] : []),
+    ...(!wholeSandbox && recorded.length > 0 ? ['  keep recorded manager changes: other clouds of the sandbox still use them'] : []),
     ...stacks.map((s) => `  destroy stack ${s.name} (${s.cloud === 'aws' ? 'cdk destroy' : 'cdktf destroy'})`),
   ];
   for (const line of plan) ctx.io.err(line);
