@@ -11,9 +11,9 @@ import type { Cloud } from '../../config';
 import type { CommandRun } from '../program';
 import { EXIT_OK, EXIT_PROBLEM, EXIT_USAGE } from '../errors';
 
-const APPS: Record<Cloud, { entry: string; outdir: string; tool: string }> = {
-  aws: { entry: 'bin/aws.ts', outdir: 'cdk.out', tool: 'cdk' },
-  gcp: { entry: 'bin/gcp.ts', outdir: 'cdktf.out', tool: 'cdktf' },
+const APPS: Record<Cloud, { entry: string; outdir: string }> = {
+  aws: { entry: 'bin/aws.ts', outdir: 'cdk.out' },
+  gcp: { entry: 'bin/gcp.ts', outdir: 'cdktf.out' },
 };
 
 /** The apps find the same file the CLI found (and do not repeat its notice). */
