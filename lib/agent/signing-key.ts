@@ -21,7 +21,15 @@ export function checkSigningKey(armored: string, source: string): string {
   return `${text.replace(/\r\n/g, '\n')}\n`;
 }
 
+// Every VM's boot script and the deploy blockers ask for it: read and checked once per process,
+// like the scripts in agents/ (sources.ts).
+let cached: { key: string | undefined } | undefined;
+
 export function defaultSigningKey(): string | undefined {
-  if (!fs.existsSync(DEFAULT_SIGNING_KEY_FILE)) return undefined;
-  return checkSigningKey(fs.readFileSync(DEFAULT_SIGNING_KEY_FILE, 'utf8'), DEFAULT_SIGNING_KEY_FILE);
+  cached ??= {
+    key: fs.existsSync(DEFAULT_SIGNING_KEY_FILE)
+      ? checkSigningKey(fs.readFileSync(DEFAULT_SIGNING_KEY_FILE, 'utf8'), DEFAULT_SIGNING_KEY_FILE)
+      : undefined,
+  };
+  return cached.key;
 }
