@@ -8,24 +8,22 @@ import { CfnWaitCondition, CfnWaitConditionHandle, Duration, Stack, Tags, Valida
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct, type IDependable } from 'constructs';
-import { renderBootScript, type BootScript } from '../agent';
+import { AWS_USER_DATA_LIMIT, renderBootScript, type BootScript } from '../agent';
 import type { AwsVmConfig, SandboxConfig } from '../config';
 import { machineImageFor, osImageSpec } from './machine-image';
 
 /** CloudFormation caps a wait condition's timeout at 12 hours. */
 const MAX_WAIT = Duration.hours(12);
 
-/** EC2 refuses user data over 16 KB (before base64). */
-export const USER_DATA_LIMIT = 16 * 1024;
 /** Room for the wait condition handle's pre-signed URL, which is only known at deploy time. */
 const HANDLE_URL_ALLOWANCE = 1024;
 
 /** Fail at synth, not half-way through a deploy, when a boot script cannot fit in user data. */
 export function checkUserDataSize(script: string, displayName: string): void {
   const bytes = Buffer.byteLength(script, 'utf8') + HANDLE_URL_ALLOWANCE;
-  if (bytes > USER_DATA_LIMIT) {
+  if (bytes > AWS_USER_DATA_LIMIT) {
     throw new Error(
-      `${displayName}: the boot script needs about ${bytes} bytes of user data (with the wait handle URL); EC2 allows ${USER_DATA_LIMIT}. ` +
+      `${displayName}: the boot script needs about ${bytes} bytes of user data (with the wait handle URL); EC2 allows ${AWS_USER_DATA_LIMIT}. ` +
         'Shorten the script in agents/ or move parts of it to a download.',
     );
   }
