@@ -5,6 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import type { Cloud } from '../config';
+import { forwardLines } from './output-lines';
 
 export interface DestroyRequest {
   readonly cloud: Cloud;
@@ -44,21 +45,13 @@ export const destroyStack: StackDestroyer = (req) => {
       env: { ...req.env, DSKIT_CONFIG: req.configFile, CHECKPOINT_DISABLE: '1' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    let pending = '';
-    const forward = (chunk: Buffer) => {
-      const lines = (pending + chunk.toString()).split('\n');
-      pending = lines.pop() ?? '';
-      for (const l of lines) if (l.trim()) req.onLine(`[${req.cloud}] ${l}`);
-    };
-    child.stdout.on('data', forward);
-    child.stderr.on('data', forward);
+    const forward = (l: string) => req.onLine(`[${req.cloud}] ${l}`);
+    forwardLines(child.stdout, forward);
+    forwardLines(child.stderr, forward);
     child.on('error', (err) => {
       req.onLine(`[${req.cloud}] cannot run ${command}: ${err.message}`);
       resolve({ ok: false, exitCode: -1, command });
     });
-    child.on('close', (code) => {
-      if (pending.trim()) req.onLine(`[${req.cloud}] ${pending}`);
-      resolve({ ok: code === 0, exitCode: code ?? -1, command });
-    });
+    child.on('close', (code) => resolve({ ok: code === 0, exitCode: code ?? -1, command }));
   });
 };

@@ -7,6 +7,7 @@
 import { spawn } from 'node:child_process';
 import * as path from 'node:path';
 import { PACKAGE_ROOT } from '../../config/load';
+import { forwardLines } from '../../cloud/output-lines';
 import type { Cloud } from '../../config';
 import type { CommandRun } from '../program';
 import { EXIT_OK, EXIT_PROBLEM, EXIT_USAGE } from '../errors';
@@ -29,14 +30,9 @@ function runApp(cloud: Cloud, env: NodeJS.ProcessEnv, cwd: string, onLine: (l: s
       env,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    const forward = (chunk: Buffer) =>
-      chunk
-        .toString()
-        .split('\n')
-        .filter((l) => l.trim() !== '')
-        .forEach((l) => onLine(`[${cloud}] ${l}`));
-    child.stdout.on('data', forward);
-    child.stderr.on('data', forward);
+    const forward = (l: string) => onLine(`[${cloud}] ${l}`);
+    forwardLines(child.stdout, forward);
+    forwardLines(child.stderr, forward);
     child.on('close', (code) => resolve({ code: code ?? EXIT_PROBLEM, ms: Date.now() - started }));
   });
 }
