@@ -1,7 +1,7 @@
 import { GcsBackend, LocalBackend, TerraformOutput, TerraformStack } from 'cdktf';
 import type { Construct } from 'constructs';
 import { GoogleProvider } from '@cdktf/provider-google/lib/provider';
-import { platformOf, renderBootScript, type BootScript } from '../lib/agent';
+import { renderBootScript, type BootScript } from '../lib/agent';
 import { deployBlockers } from '../lib/agent/deploy-blockers';
 import {
   OWNER_TAG,
@@ -60,6 +60,7 @@ export class GcpSandboxStack extends TerraformStack {
 
     const scripts = bootScripts(config, gcp.vms, gcp.project);
     const platforms = new Set(scripts.map(({ script }) => script.platform));
+    const instanceNames = scripts.map(({ script }) => script.displayName);
 
     this.network = new SandboxNetwork(this, 'network', {
       namePrefix: config.name,
@@ -88,7 +89,7 @@ export class GcpSandboxStack extends TerraformStack {
       location: gcp.region,
       datasetId: eventsDatasetId(config.name),
       retentionDays: config.events.retentionDays,
-      instanceNames: scripts.map(({ script }) => script.displayName),
+      instanceNames,
       labels: this.labels,
     });
 
@@ -115,7 +116,7 @@ export class GcpSandboxStack extends TerraformStack {
       this.activation = new ActivationCheck(this, 'activation', {
         project: gcp.project,
         zone: gcp.zone,
-        instanceNames: scripts.map(({ script }) => script.displayName),
+        instanceNames,
         instanceIds: this.vms.map((v) => v.instance.id),
         instances: this.vms.map((v) => v.instance),
       });
@@ -140,9 +141,7 @@ function bootScripts(config: SandboxConfig, vms: readonly GcpVmConfig[], project
   const out: { vm: GcpVmConfig; script: BootScript }[] = [];
   for (const vm of vms) {
     for (let index = 1; index <= vm.count; index++) {
-      const script = renderBootScript(config, vm, index, { cloud: 'gcp', project, logName: EVENTS_LOG_NAME });
-      if (script.platform !== platformOf(vm)) throw new Error(`boot script for ${script.displayName}: platform ${script.platform} does not match os ${vm.os}`);
-      out.push({ vm, script });
+      out.push({ vm, script: renderBootScript(config, vm, index, { cloud: 'gcp', project, logName: EVENTS_LOG_NAME }) });
     }
   }
   return out;
