@@ -16,9 +16,13 @@ export function pollIntervalMs(waitMs: number): number {
 }
 
 export async function expectedEntries(ctx: CommandContext, client: ManagerClient, clouds: readonly Cloud[]): Promise<ExpectedEntry[]> {
+  // One resolution per policy, not per computer: a name reads dskit.context.json (or asks the manager).
+  const resolved = new Map<string, number>();
   const out: ExpectedEntry[] = [];
   for (const e of expectedComputers(ctx.config, clouds)) {
-    out.push({ displayName: e.displayName, policyId: await resolvePolicyId(client, e.policy, ctx.cwd) });
+    const key = e.policy.id !== undefined ? `id ${e.policy.id}` : `name ${e.policy.name}`;
+    if (!resolved.has(key)) resolved.set(key, await resolvePolicyId(client, e.policy, ctx.cwd));
+    out.push({ displayName: e.displayName, policyId: resolved.get(key)! });
   }
   return out;
 }
