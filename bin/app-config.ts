@@ -4,7 +4,13 @@
  */
 import { ConfigError, loadConfig, type Cloud, type SandboxConfig } from '../lib/config';
 
-export function loadAppConfig(cloud: Cloud): SandboxConfig {
+export interface AppConfig {
+  readonly config: SandboxConfig;
+  /** The file it came from, for the deploy-time refusal of placeholder values. */
+  readonly file: string;
+}
+
+export function loadAppConfig(cloud: Cloud): AppConfig {
   try {
     const loaded = loadConfig();
     if (loaded.notice) process.stderr.write(`${loaded.notice}\n`);
@@ -12,7 +18,7 @@ export function loadAppConfig(cloud: Cloud): SandboxConfig {
       process.stderr.write(`${loaded.file}: ${cloud}: missing; add a \`${cloud}:\` section to synthesize the ${cloud.toUpperCase()} app\n`);
       process.exit(2);
     }
-    return loaded.config;
+    return { config: loaded.config, file: loaded.file };
   } catch (err) {
     if (err instanceof ConfigError) {
       for (const line of err.problems) process.stderr.write(`${line}\n`);

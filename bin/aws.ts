@@ -2,17 +2,16 @@
 import './lean-start';
 import { App } from 'aws-cdk-lib';
 import { addAwsSolutionsChecks } from '../lib/aws/nag';
-import { locateConfig } from '../lib/config';
 import { AwsSandboxStack } from '../stacks/aws-sandbox-stack';
 import { loadAppConfig } from './app-config';
 
-const config = loadAppConfig('aws');
+const { config, file } = loadAppConfig('aws');
 // CloudFormation schema validation runs in the tests (test/aws/cfn-validate.test.ts); here it
 // would triple the synth time of every `cdk deploy`. cdk-nag below still runs on every synth.
 const app = new App({ builtinCloudFormationValidation: false });
 new AwsSandboxStack(app, `${config.name}-aws`, {
   config,
-  configFile: locateConfig().file,
+  configFile: file,
   env: { region: config.aws!.region, account: config.aws!.account ?? process.env.CDK_DEFAULT_ACCOUNT },
   description: `dskit Deep Security sandbox ${config.name} (AWS)`,
 });
