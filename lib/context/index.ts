@@ -48,10 +48,15 @@ export function writeContext(ctx: DskitContext, dir?: string): void {
   fs.renameSync(tmp, file);
 }
 
+/** The id cached for a policy name (by `policy resolve` or `policy ensure`), if any. */
+export function cachedPolicyId(name: string, dir?: string): number | undefined {
+  return readContext(dir).policyIds?.[name];
+}
+
 /** The numeric policy id a VM activates with: `id` as given, or `name` resolved from the context file. */
 export function policyIdOf(policy: PolicyConfig, dir?: string): number {
   if (policy.id !== undefined) return policy.id;
-  const id = readContext(dir).policyIds?.[policy.name!];
+  const id = cachedPolicyId(policy.name!, dir);
   if (id === undefined) {
     throw new Error(
       `policy "${policy.name}" has no cached id in ${contextPath(dir)}; run \`npx dskit policy resolve\` (needs the API key) or give policy.id`,

@@ -4,7 +4,7 @@
  * into the CLI's exit codes (setup problems 2, API failures 1, each one line).
  */
 import type { PolicyConfig } from '../../config';
-import { cachePolicyId, readContext } from '../../context';
+import { cachePolicyId, cachedPolicyId } from '../../context';
 import { ManagerApiError, ManagerSetupError, ManagerUnreachableError, managerClientFor, type ManagerClient } from '../../manager';
 import type { CommandContext } from '../context';
 import { OperationError, UsageError } from '../errors';
@@ -43,7 +43,7 @@ export function managerCommand<O>(run: CommandRun<O>): CommandRun<O> {
 export async function resolvePolicyId(client: ManagerClient, policy: PolicyConfig, cwd: string): Promise<number> {
   if (policy.id !== undefined) return policy.id;
   const name = policy.name!;
-  const cached = readContext(cwd).policyIds?.[name];
+  const cached = cachedPolicyId(name, cwd);
   if (cached !== undefined) return cached;
   const id = await lookUpPolicyId(client, name);
   cachePolicyId(name, id, cwd);

@@ -4,7 +4,7 @@
  */
 import { missingSigningKey } from '../../agent/deploy-blockers';
 import { CLOUDS, effectivePolicy, formatPlaceholderProblems, placeholderProblems, vmsOf, type PolicyConfig } from '../../config';
-import { readContext } from '../../context';
+import { cachedPolicyId } from '../../context';
 import {
   AGENT_INITIATED_ACTIVATION,
   ManagerApiError,
@@ -46,7 +46,7 @@ async function policyCheck(client: ManagerClient, where: string, policy: PolicyC
         : { outcome: 'FAIL', check, detail: `no policy with id ${policy.id}`, fix: 'pick an id from Policies in the console (the id shows in the policy URL)' };
     }
     const matches = await client.policiesNamed(policy.name!);
-    const cached = readContext(cwd).policyIds?.[policy.name!];
+    const cached = cachedPolicyId(policy.name!, cwd);
     if (matches.length !== 1) {
       return {
         outcome: 'FAIL',

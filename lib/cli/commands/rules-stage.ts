@@ -6,7 +6,7 @@
  * Each rule gets its detect-only override before it is assigned, so there is never a moment it
  * runs in prevent mode on the policy.
  */
-import { readContext, recordChange } from '../../context';
+import { cachedPolicyId, recordChange } from '../../context';
 import { dateOnOrAfter, stringEquals, type IntrusionPreventionRule, type ManagerClient } from '../../manager';
 import {
   IPS_RULE_DEPENDENCY,
@@ -57,7 +57,7 @@ export async function targetPolicy(ctx: CommandContext, client: ManagerClient, f
     how = '--policy-id';
   } else {
     const name = sandboxPolicyName(ctx.config.name);
-    const recorded = readContext(ctx.cwd).policyIds?.[name];
+    const recorded = cachedPolicyId(name, ctx.cwd);
     if (recorded === undefined) {
       throw new UsageError(
         `no sandbox policy "${name}" recorded in dskit.context.json; run \`npx dskit policy ensure --parent <policy>\` first, ` +
