@@ -20,13 +20,16 @@ export function agentSource(relative: string): string {
   return text;
 }
 
+/** The cloud's pieces, the same for both platforms; only AWS VMs end themselves (GCP: max_run_duration). */
+function cloudPieces(cloud: Cloud): string[] {
+  return cloud === 'aws' ? ['secret', 'outcome', 'events', 'expiry'] : ['secret', 'outcome', 'events'];
+}
+
 /** The Linux pieces in assembly order: generic first, then the cloud's. */
 export function linuxSources(cloud: Cloud): string[] {
-  const pieces = cloud === 'aws' ? ['secret', 'outcome', 'events', 'expiry'] : ['secret', 'outcome', 'events'];
-  return ['linux/install-agent.sh', ...pieces.map((p) => `linux/${cloud}/${p}.sh`)];
+  return ['linux/install-agent.sh', ...cloudPieces(cloud).map((p) => `linux/${cloud}/${p}.sh`)];
 }
 
 export function windowsSources(cloud: Cloud): string[] {
-  const pieces = cloud === 'aws' ? ['secret', 'outcome', 'events', 'expiry'] : ['secret', 'outcome', 'events'];
-  return ['windows/install-agent.ps1', ...pieces.map((p) => `windows/${cloud}/${p}.ps1`)];
+  return ['windows/install-agent.ps1', ...cloudPieces(cloud).map((p) => `windows/${cloud}/${p}.ps1`)];
 }
