@@ -92,10 +92,6 @@ export class HitCounter {
     }
   }
 
-  get linesRead(): number {
-    return this.lines;
-  }
-
   summary(): HitSummary {
     return { byKey: this.byKey, lines: this.lines, events: this.events, newestEventMs: this.newestEventMs };
   }
