@@ -3,7 +3,7 @@
  * when, and which `rules promote` has promoted. Teardown's undo records are separate
  * (`changes`, see ./changes.ts); these say where each rule is in its rollout.
  */
-import { readContext, writeContext } from '../context';
+import { readContext, writeContext, type DskitContext } from '../context';
 
 export const ROLLOUT_KEY = 'ipsRollout';
 
@@ -22,13 +22,13 @@ export interface StagedRule {
 
 type Rollout = Record<string, StagedRule[]>;
 
-function rolloutOf(dir?: string): Rollout {
-  return (readContext(dir)[ROLLOUT_KEY] as Rollout | undefined) ?? {};
+function rolloutIn(ctx: DskitContext): Rollout {
+  return (ctx[ROLLOUT_KEY] as Rollout | undefined) ?? {};
 }
 
 function save(sandbox: string, rules: StagedRule[], dir?: string): void {
   const ctx = readContext(dir);
-  const rollout = { ...((ctx[ROLLOUT_KEY] as Rollout | undefined) ?? {}) };
+  const rollout = { ...rolloutIn(ctx) };
   if (rules.length > 0) rollout[sandbox] = rules;
   else delete rollout[sandbox];
   writeContext({ ...ctx, [ROLLOUT_KEY]: rollout }, dir);
@@ -38,7 +38,7 @@ const same = (a: Pick<StagedRule, 'ruleId' | 'policyId'>, b: Pick<StagedRule, 'r
   a.ruleId === b.ruleId && a.policyId === b.policyId;
 
 export function stagedRulesOf(sandbox: string, dir?: string): StagedRule[] {
-  return [...(rolloutOf(dir)[sandbox] ?? [])];
+  return [...(rolloutIn(readContext(dir))[sandbox] ?? [])];
 }
 
 /** Adds (or keeps, when already there) the record of a staged rule. */
