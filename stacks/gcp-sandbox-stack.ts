@@ -117,7 +117,6 @@ export class GcpSandboxStack extends TerraformStack {
         project: gcp.project,
         zone: gcp.zone,
         instanceNames,
-        instanceIds: this.vms.map((v) => v.instance.id),
         instances: this.vms.map((v) => v.instance),
       });
     }

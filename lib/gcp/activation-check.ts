@@ -1,6 +1,7 @@
 import * as path from 'node:path';
 import { App, TerraformResource, TerraformStack, anyToTerraform, type ITerraformDependable } from 'cdktf';
 import { Construct } from 'constructs';
+import type { ComputeInstance } from '@cdktf/provider-google/lib/compute-instance';
 import type { WaitSpec } from './activation-wait';
 
 /** Windows VMs take a while to boot and install; a failed VM answers at once. */
@@ -16,10 +17,8 @@ export interface ActivationCheckProps {
   readonly zone: string;
   /** The instances to wait for, by name. */
   readonly instanceNames: readonly string[];
-  /** Their ids: a replaced VM is waited for again. */
-  readonly instanceIds: readonly string[];
-  /** The instances themselves: the wait starts once they exist. */
-  readonly instances: readonly ITerraformDependable[];
+  /** The instances themselves: the wait starts once they exist, and again for a replaced one (their ids). */
+  readonly instances: readonly ComputeInstance[];
   /** @default DEFAULT_ACTIVATION_TIMEOUT_MINUTES */
   readonly timeoutMinutes?: number;
 }
@@ -63,7 +62,7 @@ export class ActivationCheck extends Construct {
     if (props.instanceNames.length === 0) throw new Error('ActivationCheck needs at least one instance');
     this.spec = { project: props.project, zone: props.zone, instances: [...props.instanceNames], timeoutMinutes };
 
-    this.resource = new TerraformDataResource(this, 'wait', { instance_ids: [...props.instanceIds] }, [...props.instances]);
+    this.resource = new TerraformDataResource(this, 'wait', { instance_ids: props.instances.map((i) => i.id) }, [...props.instances]);
     // terraform_data is built in (nothing to download) from Terraform 1.4: an older one should say
     // so at init rather than fail the plan on an unknown resource type.
     TerraformStack.of(this).addOverride('terraform.required_version', `>= ${MIN_TERRAFORM_VERSION}`);
