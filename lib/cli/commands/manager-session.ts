@@ -10,20 +10,14 @@ import type { CommandContext } from '../context';
 import { OperationError, UsageError } from '../errors';
 import type { CommandRun } from '../program';
 
+/** A missing key or a bad URL throws ManagerSetupError, which `managerCommand` turns into exit 2. */
 export function managerClient(ctx: CommandContext): ManagerClient {
-  try {
-    return managerClientFor(ctx.config.manager, {
-      env: ctx.env,
-      managerUrl: ctx.options.managerUrl,
-      onRetry: (n) =>
-        ctx.io.err(
-          `dskit: ${n.call}: ${n.reason}; retrying in ${(n.waitMs / 1000).toFixed(1)} s (attempt ${n.attempt + 1} of ${n.maxAttempts})`,
-        ),
-    });
-  } catch (err) {
-    if (err instanceof ManagerSetupError) throw new UsageError(err.message);
-    throw err;
-  }
+  return managerClientFor(ctx.config.manager, {
+    env: ctx.env,
+    managerUrl: ctx.options.managerUrl,
+    onRetry: (n) =>
+      ctx.io.err(`dskit: ${n.call}: ${n.reason}; retrying in ${(n.waitMs / 1000).toFixed(1)} s (attempt ${n.attempt + 1} of ${n.maxAttempts})`),
+  });
 }
 
 /** Wraps a command so a manager error ends it with one line and the right exit code. */
