@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { ConfigError } from './errors';
+import { crossFieldIssues } from './cross-field';
 import { sandboxSchema, type AwsVmConfig, type SandboxConfig } from './schema';
 
 /** The repository root, where the bundled example lives (this file is lib/config/load.ts). */
@@ -81,7 +82,17 @@ export function parseConfig(text: string, file: string): SandboxConfig {
   }
   const raw: unknown = doc.toJS() ?? {};
   const result = sandboxSchema.safeParse(raw);
-  if (!result.success) throw new ConfigError(file, formatIssues(file, raw, result.error.issues));
+  if (!result.success) {
+    // The schema's own cross-field refinement is skipped once any field fails; run it on the raw
+    // input so the user sees every problem in one go.
+    const problems = formatIssues(file, raw, result.error.issues);
+    for (const issue of crossFieldIssues(raw)) {
+      for (const line of formatIssues(file, raw, [{ code: z.ZodIssueCode.custom, ...issue }])) {
+        if (!problems.includes(line)) problems.push(line);
+      }
+    }
+    throw new ConfigError(file, problems);
+  }
   return applyDerivedDefaults(result.data as SandboxConfig);
 }
 

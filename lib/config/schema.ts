@@ -5,6 +5,7 @@
  * (`instancetype:`) silently ignored would deploy something the user did not ask for.
  */
 import { z } from 'zod';
+import { crossFieldIssues } from './cross-field';
 
 export const AWS_OS = ['amazon-linux-2023', 'ubuntu-22.04', 'ubuntu-24.04', 'rhel-9', 'debian-12', 'windows-2022'] as const;
 export const GCP_OS = ['debian-12', 'ubuntu-22.04', 'ubuntu-24.04', 'rhel-9', 'windows-2022'] as const;
@@ -26,8 +27,6 @@ const GUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a
 const SECRET_NAME = /^[A-Za-z0-9_-]{1,255}$/;
 const ENV_VAR = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const IPV4_CIDR = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}\/(3[0-2]|[12]?\d)$/;
-// Graviton families carry a `g` right after the generation digit: t4g, m7g, c7gn, r8gd, im4gn.
-const GRAVITON_INSTANCE = /^[a-z]+\d+g[a-z]*\.[a-z0-9]+$/;
 const AWS_INSTANCE_TYPE = /^[a-z][a-z0-9-]*\.[a-z0-9]+$/;
 const GCP_PROJECT = /^[a-z][a-z0-9-]{4,28}[a-z0-9]$/;
 const GCS_BUCKET = /^[a-z0-9][a-z0-9._-]{1,61}[a-z0-9]$/;
@@ -180,68 +179,7 @@ export const sandboxSchema = z
   })
   .strict()
   .superRefine((cfg, ctx) => {
-    if (cfg.exposure.mode === 'honeypot' && !cfg.exposure.acknowledgeCloudTerms) {
-      ctx.addIssue({
-        code: z.ZodIssueCode.custom,
-        path: ['exposure', 'acknowledgeCloudTerms'],
-        message:
-          'honeypot mode exposes VMs to the internet; set exposure.acknowledgeCloudTerms: true to confirm the cloud provider terms allow it',
-      });
-    }
-    const checkUnique = (cloud: Cloud, vms: { name: string }[]) => {
-      const seen = new Map<string, number>();
-      vms.forEach((vm, i) => {
-        const first = seen.get(vm.name);
-        if (first !== undefined) {
-          ctx.addIssue({
-            code: z.ZodIssueCode.custom,
-            path: [cloud, 'vms', i, 'name'],
-            message: `duplicate VM name; ${cloud}.vms[${first}] already uses it (names must be unique per cloud)`,
-          });
-        } else seen.set(vm.name, i);
-      });
-    };
-    if (cfg.aws) {
-      checkUnique('aws', cfg.aws.vms);
-      cfg.aws.vms.forEach((vm, i) => {
-        if (vm.arch === 'arm64' && vm.os === 'windows-2022') {
-          ctx.addIssue({
-            code: z.ZodIssueCode.custom,
-            path: ['aws', 'vms', i, 'arch'],
-            message: 'arm64 is not available with windows-2022; use x86_64',
-          });
-        }
-        if (vm.instanceType) {
-          const graviton = GRAVITON_INSTANCE.test(vm.instanceType);
-          if (vm.arch === 'arm64' && !graviton) {
-            ctx.addIssue({
-              code: z.ZodIssueCode.custom,
-              path: ['aws', 'vms', i, 'instanceType'],
-              message: 'arm64 needs a Graviton instance type (t4g, m7g, c7g, ...)',
-            });
-          } else if (vm.arch === 'x86_64' && graviton) {
-            ctx.addIssue({
-              code: z.ZodIssueCode.custom,
-              path: ['aws', 'vms', i, 'instanceType'],
-              message: 'is a Graviton (arm64) instance type; set arch: arm64 or pick an x86_64 type (t3, m7i, ...)',
-            });
-          }
-        }
-      });
-    }
-    if (cfg.gcp) {
-      checkUnique('gcp', cfg.gcp.vms);
-      if (!cfg.gcp.zone.startsWith(`${cfg.gcp.region}-`)) {
-        ctx.addIssue({
-          code: z.ZodIssueCode.custom,
-          path: ['gcp', 'zone'],
-          message: `must be a zone of gcp.region ${cfg.gcp.region} (e.g. ${cfg.gcp.region}-a)`,
-        });
-      }
-    }
-    if (!cfg.aws && !cfg.gcp) {
-      ctx.addIssue({ code: z.ZodIssueCode.custom, path: [], message: 'configure at least one cloud: an `aws:` or `gcp:` section' });
-    }
+    for (const issue of crossFieldIssues(cfg)) ctx.addIssue({ code: z.ZodIssueCode.custom, ...issue });
   });
 
 export type SandboxInput = z.input<typeof sandboxSchema>;
@@ -258,6 +196,6 @@ export type EventsConfig = ParsedSandbox['events'];
 export type ExposureConfig = ParsedSandbox['exposure'];
 
 /** The validated config, with every default applied. */
-export interface SandboxConfig extends Omit<ParsedSandbox, 'groupId' | 'aws'> {
+export interface SandboxConfig extends Omit<ParsedSandbox, 'aws'> {
   readonly aws?: Omit<AwsConfig, 'vms'> & { vms: AwsVmConfig[] };
 }

@@ -117,6 +117,22 @@ describe('sandbox.yaml validation', () => {
     expect(problems).toHaveLength(3);
   });
 
+  test('cross-key problems are reported in the same run as a field error', () => {
+    const problems = problemsOf((r) => {
+      r.aws.vms[0].os = 'dos'; // a field error: zod then skips its own cross-key refinement
+      r.gcp.vms[1].name = 'web';
+      r.exposure.mode = 'honeypot';
+      r.aws.vms[1].arch = 'arm64';
+    });
+    expect(problems).toEqual([
+      expect.stringMatching(/aws\.vms\[0\]\.os: got "dos"/),
+      expect.stringMatching(/exposure\.acknowledgeCloudTerms: got false; honeypot mode/),
+      expect.stringMatching(/aws\.vms\[1\]\.arch: got "arm64"; arm64 is not available with windows-2022/),
+      expect.stringMatching(/aws\.vms\[1\]\.instanceType: got "t3\.large"; arm64 needs a Graviton/),
+      expect.stringMatching(/gcp\.vms\[1\]\.name: got "web"; duplicate VM name/),
+    ]);
+  });
+
   test('YAML syntax errors name the line', () => {
     expect(() => parseConfig('name: [unclosed\n', 'x.yaml')).toThrow(/^x\.yaml:\d+:\d+: YAML syntax error/);
   });
