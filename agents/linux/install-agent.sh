@@ -6,7 +6,8 @@
 # The cloud pieces define:
 #   cloud_fetch_token_once  one try at the activation token (read with the VM's identity): print it
 #                           on stdout, or print why not and return 1; dskit_fetch_token retries it
-#   dskit_report_outcome    STATUS (SUCCESS|FAILURE) and a short reason, no secrets
+#   cloud_report_outcome_once  one try at reporting STATUS (SUCCESS|FAILURE) and a short, already
+#                           redacted reason; dskit_report_outcome retries it
 #   dskit_setup_events      local syslog receiver + shipping; on failure print what failed, return 1
 #   dskit_schedule_expiry   optional: make the VM end itself at the sandbox's expiry
 #
@@ -77,6 +78,17 @@ dskit_fetch_token() {
     ((attempt < DSKIT_ATTEMPTS)) && sleep "$(backoff_seconds "$attempt")"
   done
   printf '%s' "$out"
+  return 1
+}
+
+# The outcome, with bounded retries: the deploy waits on it.
+dskit_report_outcome() {
+  local attempt reason
+  reason=$(redact "$2")
+  for ((attempt = 1; attempt <= 5; attempt++)); do
+    cloud_report_outcome_once "$1" "$reason" && return 0
+    ((attempt < 5)) && sleep "$(backoff_seconds "$attempt")"
+  done
   return 1
 }
 

@@ -1,7 +1,7 @@
 # Deep Security agent install and activation on Windows, shared by every cloud (SPEC §4).
 # dskit renders: settings, then this file, then the cloud's pieces, which define
 #   Get-CloudTokenOnce  one try at the activation token, read with the VM's identity (throws on failure)
-#   Send-DskitOutcome   Status (SUCCESS|FAILURE) and a short reason, no secrets
+#   Send-CloudOutcomeOnce  one try at reporting Status (SUCCESS|FAILURE) and a short, redacted reason (throws)
 #   Set-DskitEvents     local syslog receiver + shipping; throws what failed
 #   Set-DskitExpiry     optional: end the VM at the sandbox's expiry
 # The token lives only in $script:Token and the arguments of `dsa_control -a`; it is never logged.
@@ -39,6 +39,13 @@ function Stop-Dskit([string]$Reason) {
 }
 
 function Get-Backoff([int]$Attempt) { [int][Math]::Min([Math]::Pow(2, $Attempt - 1), $BackoffCap) }
+function Send-DskitOutcome([string]$Status, [string]$Reason) {
+    $text = Protect-Text $Reason
+    for ($i = 1; $i -le 5; $i++) {
+        try { Send-CloudOutcomeOnce $Status $text; return }
+        catch { if ($i -eq 5) { throw }; Start-Sleep -Seconds (Get-Backoff $i) }
+    }
+}
 function Get-DskitToken {
     for ($i = 1; $i -le $Attempts; $i++) {
         try { return Get-CloudTokenOnce }

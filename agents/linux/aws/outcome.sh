@@ -7,17 +7,11 @@ json_escape() {
   printf '%s' "$s"
 }
 
-dskit_report_outcome() {
-  local reason attempt
-  reason=$(json_escape "$(redact "$2")")
-  for ((attempt = 1; attempt <= 5; attempt++)); do
-    # An empty Content-Type: the pre-signed S3 URL was signed without one.
-    if printf '{"Status":"%s","Reason":"%s","UniqueId":"%s","Data":"%s"}' "$1" "${reason:0:900}" "$DISPLAY_NAME" "$1" |
-      curl_tls --fail -X PUT -H 'Content-Type:' --data-binary @- "$WAIT_HANDLE_URL" >/dev/null; then
-      log "outcome $1 signalled to the stack's wait condition"
-      return 0
-    fi
-    sleep "$(backoff_seconds "$attempt")"
-  done
-  return 1
+cloud_report_outcome_once() {
+  local reason
+  reason=$(json_escape "$2")
+  # An empty Content-Type: the pre-signed S3 URL was signed without one.
+  printf '{"Status":"%s","Reason":"%s","UniqueId":"%s","Data":"%s"}' "$1" "${reason:0:900}" "$DISPLAY_NAME" "$1" |
+    curl_tls --fail -X PUT -H 'Content-Type:' --data-binary @- "$WAIT_HANDLE_URL" >/dev/null || return 1
+  log "outcome $1 signalled to the stack's wait condition"
 }
