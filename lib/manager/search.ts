@@ -16,10 +16,6 @@ export function stringStartsWith(fieldName: string, prefix: string): SearchCrite
   return stringLike(fieldName, `${prefix.replace(/([\\%_])/g, '\\$1')}%`);
 }
 
-export function numberEquals(fieldName: string, value: number): SearchCriterion {
-  return { fieldName, numericTest: 'equal', numericValue: value };
-}
-
 export function idGreaterThan(id: number): SearchCriterion {
   return { idTest: 'greater-than', idValue: id };
 }

@@ -102,8 +102,7 @@ export async function countHitsInFiles(
   files: readonly string[],
   counter: HitCounter,
   onProgress?: (p: ReadProgress) => void,
-  progressEveryMs = 1000,
 ): Promise<HitSummary> {
-  await readLines(files, (text) => counter.add(text), { onProgress, progressEveryMs });
+  await readLines(files, (text) => counter.add(text), { onProgress });
   return counter.summary();
 }
