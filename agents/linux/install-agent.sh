@@ -27,6 +27,11 @@ DSKIT_BACKOFF_CAP=${DSKIT_BACKOFF_CAP:-30}
 DSKIT_READY_TIMEOUT=${DSKIT_READY_TIMEOUT:-180}
 DSKIT_DPKG_LOCK_TIMEOUT=${DSKIT_DPKG_LOCK_TIMEOUT:-600}
 DSKIT_WORK_DIR=${DSKIT_WORK_DIR:-/var/lib/dskit}
+# The whole run's budget (rendered from the cloud's activation timeout, less a margin for the
+# outcome report): every retry loop stops at DSKIT_DEADLINE, so the VM reports FAILURE with its
+# own reason before the cloud's wait times out.
+DSKIT_BUDGET_SECONDS=${DSKIT_BUDGET_SECONDS:-1080}
+DSKIT_DEADLINE=$((SECONDS + DSKIT_BUDGET_SECONDS))
 WARNINGS=()
 PLATFORM='' ARCH='' PKG=''
 
@@ -58,6 +63,13 @@ redact() {
 
 json_field() {
   [[ $1 =~ \"$2\"[[:space:]]*:[[:space:]]*\"([^\"]*)\" ]] && printf '%s' "${BASH_REMATCH[1]}"
+}
+
+# Seconds left of the run's budget (0 once spent).
+time_left() {
+  local left=$((DSKIT_DEADLINE - SECONDS))
+  ((left > 0)) || left=0
+  echo "$left"
 }
 
 backoff_seconds() {
@@ -140,9 +152,11 @@ is_activated() {
 
 # The agent needs a few seconds after install (or boot) before it answers: poll, never sleep blindly.
 wait_agent_ready() {
-  local deadline=$((SECONDS + DSKIT_READY_TIMEOUT)) started=$SECONDS
+  local wait=$DSKIT_READY_TIMEOUT started=$SECONDS deadline
+  (($(time_left) < wait)) && wait=$(time_left)
+  deadline=$((SECONDS + wait))
   until [[ $(agent_status) == *"AgentStatus.agentState:"* ]]; do
-    ((SECONDS >= deadline)) && fail "the agent did not answer dsa_query within ${DSKIT_READY_TIMEOUT}s (is the ds_agent service running? systemctl status ds_agent)"
+    ((SECONDS >= deadline)) && fail "the agent did not answer dsa_query within ${wait}s (is the ds_agent service running? systemctl status ds_agent)"
     sleep 0.5
   done
   log "agent ready after $((SECONDS - started))s"

@@ -16,6 +16,11 @@ $BootstrapCertHash = 'D0:68:DE:48:1B:DC:4D:00:89:07:7F:85:15:20:C5:90:11:EB:56:6
 $Attempts = 8
 $BackoffCap = 30
 $ReadyTimeout = 300
+# The whole run's budget (rendered from the cloud's activation timeout, less a margin for the
+# outcome report): every retry loop stops at this deadline, so the VM reports FAILURE with its
+# own reason before the cloud's wait times out.
+if (-not $BudgetSeconds) { $BudgetSeconds = 1080 }
+$script:DskitDeadline = (Get-Date).AddSeconds($BudgetSeconds)
 $Warnings = New-Object System.Collections.Generic.List[string]
 $script:Token = $null
 $ProxyArgs = @{}
@@ -38,6 +43,7 @@ function Stop-Dskit([string]$Reason) {
     exit 1
 }
 
+function Get-DskitTimeLeft { [int][Math]::Max(0, ($script:DskitDeadline - (Get-Date)).TotalSeconds) }
 function Get-Backoff([int]$Attempt) { [int][Math]::Min([Math]::Pow(2, $Attempt - 1), $BackoffCap) }
 function Send-DskitOutcome([string]$Status, [string]$Reason) {
     $text = Protect-Text $Reason

@@ -39,6 +39,7 @@ function configVars(s: ScriptSettings): [string, string | number][] {
     ['PROXY', s.proxy],
     ['VERIFY_SIGNATURE', s.verifySignature ? 1 : 0],
     ['SYSLOG_PORT', s.syslogPort],
+    ['DSKIT_BUDGET_SECONDS', s.budgetSeconds],
     ['SIGNING_KEY_ARMORED', s.signingKey ?? ''],
     // Only AWS VMs end themselves; on GCP the stack's max_run_duration does it.
     ...(s.cloud === 'aws' ? [['EXPIRES_AFTER_HOURS', s.expiresAfterHours] as [string, number]] : []),

@@ -22,6 +22,12 @@ export interface ScriptSettings {
   readonly signingKey?: string;
   readonly syslogPort: number;
   readonly expiresAfterHours: number;
+  /**
+   * Seconds the boot script may spend before it must report its outcome: the cloud's activation
+   * timeout less a margin for the report to land, so the deploy fails with the VM's own reason
+   * rather than with the cloud's timeout. Every retry loop in the scripts stops at this deadline.
+   */
+  readonly budgetSeconds: number;
   /** Things the user should fix before deploying; the script still renders. */
   readonly warnings: readonly string[];
 }
@@ -29,6 +35,20 @@ export interface ScriptSettings {
 export interface SettingsOverrides {
   readonly managerUrl?: string;
   readonly signingKey?: string;
+}
+
+/** What the report of the outcome may need after the budget is spent: its own retries, and the network. */
+export const OUTCOME_MARGIN_SECONDS = 120;
+
+export function activationTimeoutMinutesOf(config: SandboxConfig, cloud: Cloud): number {
+  const section = cloud === 'aws' ? config.aws : config.gcp;
+  if (!section) throw new Error(`${cloud}: no such section in the config`);
+  return section.activationTimeoutMinutes;
+}
+
+/** The boot script's budget for a cloud's activation timeout (at least 3 minutes). */
+export function scriptBudgetSeconds(timeoutMinutes: number): number {
+  return Math.max(180, timeoutMinutes * 60 - OUTCOME_MARGIN_SECONDS);
 }
 
 export function scriptSettings(config: SandboxConfig, cloud: Cloud, vm: VmConfig, index: number, overrides: SettingsOverrides): ScriptSettings {
@@ -59,6 +79,7 @@ export function scriptSettings(config: SandboxConfig, cloud: Cloud, vm: VmConfig
     signingKey,
     syslogPort: config.events.syslogPort,
     expiresAfterHours: config.expiresAfterHours,
+    budgetSeconds: scriptBudgetSeconds(activationTimeoutMinutesOf(config, cloud)),
     warnings,
   };
 }

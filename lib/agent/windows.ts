@@ -37,6 +37,7 @@ export function renderWindows(s: ScriptSettings, params: CloudScriptParams): Ren
       ['VerifySignature', s.verifySignature],
       ['SyslogPort', s.syslogPort],
       ['ExpiresAfterHours', s.expiresAfterHours],
+      ['BudgetSeconds', s.budgetSeconds],
     ]) +
     windowsSources(params.cloud)
       .map((file) => stripPowerShellComments(agentSource(file)))

@@ -120,6 +120,12 @@ const exposureSchema = z
   })
   .strict();
 
+/**
+ * How long a deploy waits for each VM's agent to activate. CloudFormation wait conditions allow at
+ * most 12 hours (720 minutes); the boot script's own budget is derived from it (lib/agent/settings.ts).
+ */
+const activationTimeoutMinutes = z.number().int().min(5).max(720).default(20);
+
 const vmCount = z.number().int().min(0, 'must be 0 or more').max(20, 'must be at most 20 per VM entry').default(1);
 
 const awsVmSchema = z
@@ -148,7 +154,7 @@ const awsSchema = z
     region: z.string().regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, 'must be an AWS region like ap-northeast-1'),
     account: z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account id').optional(),
     vpcCidr: z.string().regex(IPV4_CIDR, 'must be an IPv4 CIDR like 10.60.0.0/16').default('10.60.0.0/16'),
-    activationTimeoutMinutes: z.number().int().min(5).max(720).default(20),
+    activationTimeoutMinutes: activationTimeoutMinutes,
     vms: z.array(awsVmSchema).default([]),
   })
   .strict();
@@ -161,6 +167,7 @@ const gcpSchema = z
     /** GCS bucket for the Terraform state; local state when absent. */
     stateBucket: z.string().regex(GCS_BUCKET, 'must be a GCS bucket name').optional(),
     subnetCidr: z.string().regex(IPV4_CIDR, 'must be an IPv4 CIDR like 10.61.0.0/24').default('10.61.0.0/24'),
+    activationTimeoutMinutes: activationTimeoutMinutes,
     vms: z.array(gcpVmSchema).default([]),
   })
   .strict();
