@@ -19,7 +19,7 @@ export interface ParsedEvent {
   readonly dst: string | null;
   readonly spt: number | null;
   readonly dpt: number | null;
-  readonly proto: string | null;
+  readonly protocol: string | null;
   readonly act: string | null;
   /** `cn1`: the computer's id in the manager. */
   readonly hostId: number | null;
@@ -217,7 +217,7 @@ export function parseEventLine(line: string): ParsedEvent | null {
     dst: get('dst'),
     spt: toInteger(get('spt', 'srcPort')),
     dpt: toInteger(get('dpt', 'dstPort')),
-    proto: get('proto'),
+    protocol: get('proto'),
     act: get('act'),
     hostId: toInteger(hostIdText),
     dvchost,

@@ -108,7 +108,7 @@ function tsRow(line: string): Record<string, Cell> | null {
         dst: e.dst,
         spt: e.spt,
         dpt: e.dpt,
-        proto: e.proto,
+        protocol: e.protocol,
         act: e.act,
         host_id: e.hostId,
         dvchost: e.dvchost,
