@@ -1,8 +1,11 @@
 /**
  * Config loading for the CDK and CDKTF apps: the same lookup as the CLI (DSKIT_CONFIG is how a
- * user points `cdk deploy` at another file); a bad config exits 2 before anything is synthesized.
+ * user points `cdk deploy` at another file); a bad config, or a damaged dskit.context.json, exits 2
+ * before anything is synthesized. Nothing here asks the manager: `cdk destroy` and `cdktf destroy`
+ * synthesize too, and must work after teardown removed the manager side.
  */
 import { ConfigError, loadConfig, type Cloud, type SandboxConfig } from '../lib/config';
+import { readContext } from '../lib/context';
 
 export interface AppConfig {
   readonly config: SandboxConfig;
@@ -18,6 +21,9 @@ export function loadAppConfig(cloud: Cloud): AppConfig {
       process.stderr.write(`${loaded.file}: ${cloud}: missing; add a \`${cloud}:\` section to synthesize the ${cloud.toUpperCase()} app\n`);
       process.exit(2);
     }
+    // dskit.context.json is read during synth (cached policy ids): a damaged one is checked here,
+    // so it is one line and exit 2 like a bad config, not a stack trace from inside a construct.
+    readContext();
     return { config: loaded.config, file: loaded.file };
   } catch (err) {
     if (err instanceof ConfigError) {

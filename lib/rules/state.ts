@@ -3,7 +3,7 @@
  * when, and which `rules promote` has promoted. Teardown's undo records are separate
  * (`changes`, see ./changes.ts); these say where each rule is in its rollout.
  */
-import { readContext, writeContext, type DskitContext } from '../context';
+import { readContext, updateContext, type DskitContext } from '../context';
 
 export const ROLLOUT_KEY = 'ipsRollout';
 
@@ -27,11 +27,12 @@ function rolloutIn(ctx: DskitContext): Rollout {
 }
 
 function save(sandbox: string, rules: StagedRule[], dir?: string): void {
-  const ctx = readContext(dir);
-  const rollout = { ...rolloutIn(ctx) };
-  if (rules.length > 0) rollout[sandbox] = rules;
-  else delete rollout[sandbox];
-  writeContext({ ...ctx, [ROLLOUT_KEY]: rollout }, dir);
+  updateContext((ctx) => {
+    const rollout = { ...rolloutIn(ctx) };
+    if (rules.length > 0) rollout[sandbox] = rules;
+    else delete rollout[sandbox];
+    return { ...ctx, [ROLLOUT_KEY]: rollout };
+  }, dir);
 }
 
 const same = (a: Pick<StagedRule, 'ruleId' | 'policyId'>, b: Pick<StagedRule, 'ruleId' | 'policyId'>) =>
