@@ -4,7 +4,8 @@
  * refusals and `dskit preflight` reports them, so nobody waits out an activation timeout for
  * something known at synth.
  */
-import { PACKAGE_ROOT, formatPlaceholderProblems, placeholderProblems, vmsOf, type Cloud, type SandboxConfig } from '../config';
+import { PACKAGE_ROOT, effectivePolicy, formatPlaceholderProblems, placeholderProblems, vmsOf, type Cloud, type SandboxConfig } from '../config';
+import { contextPath, knownPolicyId } from '../context';
 import { platformOf } from './index';
 import { DEFAULT_SIGNING_KEY_FILE, defaultSigningKey } from './signing-key';
 import * as path from 'node:path';
@@ -16,7 +17,28 @@ export function deployBlockers(config: SandboxConfig, configFile: string, cloud:
     placeholderProblems(config).filter((p) => !p.path.startsWith(otherCloud)),
   );
   const keyProblem = missingSigningKey(config, configFile, cloud);
-  return keyProblem ? [...lines, keyProblem] : lines;
+  return [...lines, ...unresolvedPolicies(config, configFile, cloud), ...(keyProblem ? [keyProblem] : [])];
+}
+
+/**
+ * Policies given by name whose id is not cached in dskit.context.json (never ran `policy resolve`,
+ * or teardown deleted the policy). Synth goes on without asking the manager — `cdk destroy` and
+ * `cdktf destroy` synthesize too, and must work with the manager side already gone — and the
+ * deploy refuses, one line per name, before anything is created.
+ */
+export function unresolvedPolicies(config: SandboxConfig, configFile: string, cloud: Cloud, dir?: string): string[] {
+  const byName = new Map<string, string>();
+  vmsOf(config, cloud).forEach((vm, i) => {
+    if (vm.count === 0) return;
+    const policy = effectivePolicy(config, vm);
+    if (policy.name === undefined || byName.has(policy.name) || knownPolicyId(policy, dir) !== undefined) return;
+    byName.set(policy.name, vm.policy?.name !== undefined ? `${cloud}.vms[${i}].policy.name` : 'policy.name');
+  });
+  return [...byName].map(
+    ([name, key]) =>
+      `${configFile}: ${key}: "${name}" has no cached policy id in ${contextPath(dir)}; ` +
+      'run `npx dskit policy resolve` (needs the API key), or give policy.id',
+  );
 }
 
 /** Set when the cloud's Linux VMs would verify the agent package but no signing key is available. */

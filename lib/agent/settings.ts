@@ -1,6 +1,6 @@
 /** What a boot script needs from sandbox.yaml for one VM, resolved once for either platform. */
 import { displayName, effectivePolicy, managerEndpoints, type Cloud, type SandboxConfig, type VmConfig } from '../config';
-import { policyIdOf } from '../context';
+import { contextPath, knownPolicyId } from '../context';
 import { checkSigningKey, defaultSigningKey, DEFAULT_SIGNING_KEY_FILE } from './signing-key';
 
 export interface ScriptSettings {
@@ -12,6 +12,11 @@ export interface ScriptSettings {
   readonly tenantId: string;
   /** 0: no `?tenantID=` on package downloads (single-tenant DSM). */
   readonly tenantNumericId: number;
+  /**
+   * 0 when the policy is given by a name with no cached id: synth never asks the manager (a
+   * `cdk destroy` after teardown deleted the policy must still synthesize); the deploy is
+   * blocked instead (lib/agent/deploy-blockers unresolvedPolicies) and `warnings` says why.
+   */
   readonly policyId: number;
   readonly groupId: number;
   readonly relayGroupId: number;
@@ -57,6 +62,13 @@ export function scriptSettings(config: SandboxConfig, cloud: Cloud, vm: VmConfig
   const m = config.manager;
   const signingKey = overrides.signingKey !== undefined ? checkSigningKey(overrides.signingKey, 'signingKey') : defaultSigningKey();
   const warnings: string[] = [];
+  const policyId = knownPolicyId(policy);
+  if (policyId === undefined) {
+    warnings.push(
+      `policy "${policy.name}" has no cached id in ${contextPath()}: this script would activate without a policy; ` +
+        'run `npx dskit policy resolve` (needs the API key) or give policy.id',
+    );
+  }
   if (m.verifyPackageSignature && !signingKey && !vm.os.startsWith('windows')) {
     warnings.push(
       `manager.verifyPackageSignature is on but ${DEFAULT_SIGNING_KEY_FILE} does not exist: the VM will refuse the agent package. ` +
@@ -70,7 +82,7 @@ export function scriptSettings(config: SandboxConfig, cloud: Cloud, vm: VmConfig
     activationUrl: endpoints.activationUrl,
     tenantId: m.tenantId ?? '',
     tenantNumericId: m.tenantNumericId,
-    policyId: policyIdOf(policy),
+    policyId: policyId ?? 0,
     groupId: policy.groupId ?? 0,
     relayGroupId: policy.relayGroupId ?? 0,
     tokenSecretName: m.activationTokenSecret,

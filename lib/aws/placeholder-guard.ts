@@ -28,7 +28,7 @@ export class PlaceholderGuard extends Construct {
       type: 'String',
       default: 'placeholder',
       allowedValues: ['placeholder'],
-      description: 'dskit: the config is not ready to deploy (placeholder values or a missing agent signing key); fix it and synthesize again',
+      description: 'dskit: the config is not ready to deploy (placeholder values, an unresolved policy name or a missing agent signing key); fix it and synthesize again',
     });
     const message = `dskit refuses to deploy: ${this.problems.join('; ')}. Fix them, then run \`npx dskit preflight\`.`;
     this.rule = new CfnRule(this, 'RefusePlaceholders', {

@@ -3,6 +3,7 @@
  * malformed (that part has its own error), so that one run reports every problem: zod skips an
  * object's refinements as soon as one of its fields has a type or enum error.
  */
+import { cloudSegmentIn } from './names';
 export interface CrossFieldIssue {
   readonly path: (string | number)[];
   readonly message: string;
@@ -15,10 +16,26 @@ type Raw = Record<string, unknown>;
 const isObject = (v: unknown): v is Raw => typeof v === 'object' && v !== null && !Array.isArray(v);
 const objectsOf = (v: unknown): [Raw, number][] => (Array.isArray(v) ? v.map((x, i) => [x, i] as [unknown, number]).filter((e): e is [Raw, number] => isObject(e[0])) : []);
 
+/** A sandbox or VM name with an `aws`/`gcp` segment would make display names ambiguous (names.ts). */
+function cloudSegmentIssue(path: (string | number)[], name: unknown, what: string): CrossFieldIssue[] {
+  if (typeof name !== 'string') return [];
+  const segment = cloudSegmentIn(name);
+  if (!segment) return [];
+  return [
+    {
+      path,
+      message:
+        `a ${what} name may not have an \`aws\` or \`gcp\` segment (this has \`${segment}\`): display names ` +
+        '<sandbox>-<cloud>-<vm>-<n> would be ambiguous between sandboxes; pick a name without one',
+    },
+  ];
+}
+
 function duplicateNames(cloud: 'aws' | 'gcp', section: Raw): CrossFieldIssue[] {
   const issues: CrossFieldIssue[] = [];
   const seen = new Map<string, number>();
   for (const [vm, i] of objectsOf(section.vms)) {
+    issues.push(...cloudSegmentIssue([cloud, 'vms', i, 'name'], vm.name, 'VM'));
     if (typeof vm.name !== 'string') continue;
     const first = seen.get(vm.name);
     if (first !== undefined) {
@@ -54,7 +71,7 @@ function awsVmIssues(aws: Raw): CrossFieldIssue[] {
 
 export function crossFieldIssues(raw: unknown): CrossFieldIssue[] {
   if (!isObject(raw)) return [];
-  const issues: CrossFieldIssue[] = [];
+  const issues: CrossFieldIssue[] = [...cloudSegmentIssue(['name'], raw.name, 'sandbox')];
   const exposure = isObject(raw.exposure) ? raw.exposure : {};
   if (exposure.mode === 'honeypot' && exposure.acknowledgeCloudTerms !== true) {
     issues.push({

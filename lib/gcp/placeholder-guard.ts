@@ -8,7 +8,9 @@ export const PLACEHOLDER_LOCAL = 'dskit_placeholder_problems';
  * Synth accepts the example's placeholder values (so `npm run synth` works without an account),
  * but `cdktf deploy` must refuse them before creating anything. A lifecycle precondition fails the
  * plan, and nothing is applied without a plan. (A `check` block would only warn; Terraform refuses a
- * constant condition, hence the condition over a local listing the problems.)
+ * constant condition, hence the condition over a local listing the problems.) A destroy plan does
+ * not evaluate conditions (Terraform 1.3.4 on, hashicorp/terraform#32096 fixed by #32051), so
+ * `cdktf destroy` still runs while the config is blocked, e.g. after teardown deleted the policy.
  *
  * @param guarded a resource with no dependencies, so every plan evaluates it.
  * @param problems one line per placeholder (lib/config formatPlaceholderProblems); none = no guard.
@@ -25,7 +27,7 @@ export function refusePlaceholders(scope: Construct, guarded: TerraformResource,
         // `< 1` rather than `== 0`: cdktf renders a literal 0 operand as `undefined`.
         condition: Op.lt(Fn.lengthOf(local.asList), 1),
         errorMessage:
-          `dskit refuses to deploy until these are fixed (placeholder values, or a missing agent signing key):\n${lines}\n` +
+          `dskit refuses to deploy until these are fixed (placeholder values, an unresolved policy name, or a missing agent signing key):\n${lines}\n` +
           'Edit the config (sandbox.yaml, or the file DSKIT_CONFIG names), check it with `npx dskit preflight`, and deploy again.',
       },
     ],

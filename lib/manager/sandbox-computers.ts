@@ -3,7 +3,49 @@
  * Matching is on exact display names (`<sandbox>-<cloud>-<vm>-<n>`): `ds-eval-aws-web-10` or
  * `ds-eval-aws-web-1-old` are never taken for `ds-eval-aws-web-1`.
  */
+import { parseDisplayName, type ParsedDisplayName } from '../config/names';
+import type { Cloud } from '../config/schema';
 import type { AgentStatus, Computer } from './model';
+
+/** One computer per ID: the same computer found twice (two searches, or a page boundary moved) counts once. */
+export function dedupeById(found: readonly Computer[]): Computer[] {
+  const seen = new Set<number>();
+  return found.filter((c) => {
+    if (c.ID === undefined) return true;
+    if (seen.has(c.ID)) return false;
+    seen.add(c.ID);
+    return true;
+  });
+}
+
+export interface SandboxComputer extends ParsedDisplayName {
+  readonly computer: Computer & { ID: number; displayName: string };
+  /** False for a VM or index the config no longer has (a lowered count, a removed VM). */
+  readonly inConfig: boolean;
+}
+
+/**
+ * Every computer of the sandbox on the given clouds: display names of the grammar
+ * `<sandbox>-<cloud>-<vm>-<n>` (lib/config/names parseDisplayName), whether or not the config
+ * still has that VM or count — those are flagged `inConfig: false`. Look-alikes (`-1-old`,
+ * `-01`, another sandbox's names) are not the sandbox's; each computer once, by ID.
+ */
+export function sandboxComputersOf(
+  found: readonly Computer[],
+  sandbox: string,
+  clouds: readonly Cloud[],
+  expectedNames: Iterable<string>,
+): SandboxComputer[] {
+  const expected = new Set(expectedNames);
+  const out: SandboxComputer[] = [];
+  for (const c of dedupeById(found)) {
+    if (c.ID === undefined || c.displayName === undefined) continue;
+    const parsed = parseDisplayName(sandbox, c.displayName);
+    if (!parsed || !clouds.includes(parsed.cloud)) continue;
+    out.push({ ...parsed, computer: c as SandboxComputer['computer'], inConfig: expected.has(c.displayName) });
+  }
+  return out;
+}
 
 export interface ExpectedEntry {
   readonly displayName: string;
@@ -24,7 +66,8 @@ export interface ComputerCheck {
 }
 
 /** Compare what the manager has (found by prefix) with what the config expects. */
-export function compareComputers(expected: readonly ExpectedEntry[], found: readonly Computer[]): ComputerCheck[] {
+export function compareComputers(expected: readonly ExpectedEntry[], listed: readonly Computer[]): ComputerCheck[] {
+  const found = dedupeById(listed);
   const byName = new Map<string, Computer[]>();
   for (const c of found) {
     const name = c.displayName ?? '';

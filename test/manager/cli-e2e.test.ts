@@ -207,16 +207,18 @@ describe('dskit teardown --manager-only', () => {
 
   test('deletes exactly the sandbox computers across pages, nothing that merely shares a prefix', async () => {
     const ids = seedSandbox(lab, policyId);
-    const keep = ['ds-eval-aws-web-10', 'ds-eval-aws-web-1-old', 'ds-eval-gcp-web-12', 'ds-evalx-aws-web-1', 'other-host'].map((n) =>
+    // Beyond the config's counts, but of the sandbox's grammar: a lowered count left them (issue 11).
+    const stale = ['ds-eval-aws-web-10', 'ds-eval-gcp-web-12'].map((n) => lab.fake.addComputer({ displayName: n, policyID: policyId }));
+    const keep = ['ds-eval-aws-web-1-old', 'ds-evalx-aws-web-1', 'other-host'].map((n) =>
       lab.fake.addComputer({ displayName: n, policyID: policyId }),
     );
     const r = await lab.dskit(['teardown', '--manager-only', '--yes']);
     expect(r.code).toBe(0);
     const deletes = lab.fake.calls('DELETE', '/computers/').map((c) => Number(c.path.split('/')[2]));
-    expect(deletes.sort()).toEqual([...ids.values()].sort());
+    expect(deletes.sort()).toEqual([...ids.values(), ...stale].sort());
     for (const id of keep) expect(lab.fake.computers.has(id)).toBe(true);
     expect(lab.fake.calls('POST', '/computers/search').length).toBeGreaterThan(3); // paged
-    expect(r.stderr).toMatch(/deleted computer ds-eval-gcp-web-1 \(id \d+\) \[4\/4\]/);
+    expect(r.stderr).toMatch(/deleted computer ds-eval-gcp-web-12 \(id \d+\) \[6\/6\]/);
   });
 
   test('without --yes and no terminal: refuses with exit 2 and deletes nothing', async () => {
