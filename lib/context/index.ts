@@ -14,8 +14,6 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import * as lockfile from 'proper-lockfile';
-import writeFileAtomic from 'write-file-atomic';
 import { z } from 'zod';
 import { ConfigError } from '../config/errors';
 import type { PolicyConfig } from '../config';
@@ -144,6 +142,8 @@ function sleepSync(ms: number): void {
  * lockSync does not retry, so the wait is here (short sleeps with jitter, bounded).
  */
 function withLock<T>(file: string, fn: () => T): T {
+  // Required on first write, not imported: read-only commands (verify, synth) never load them.
+  const lockfile = require('proper-lockfile') as typeof import('proper-lockfile');
   const deadline = Date.now() + LOCK_WAIT_MS;
   let release: (() => void) | undefined;
   for (;;) {
@@ -168,6 +168,7 @@ function withLock<T>(file: string, fn: () => T): T {
 
 function writeUnlocked(file: string, ctx: DskitContext): void {
   // A temp file per writer (name from pid and a counter), fsynced, then renamed over the file.
+  const writeFileAtomic = require('write-file-atomic') as typeof import('write-file-atomic');
   writeFileAtomic.sync(file, `${JSON.stringify(ctx, null, 2)}\n`, { fsync: true });
 }
 
