@@ -2,11 +2,12 @@ import type { ITerraformDependable } from 'cdktf';
 import { Construct } from 'constructs';
 import { ComputeInstance } from '@cdktf/provider-google/lib/compute-instance';
 import type { ScriptPlatform } from '../agent';
+import { GCP_MAX_RUN_HOURS } from '../config/cross-field';
 import { imageFamilyFor } from './images';
 import { LINUX_TAG, WINDOWS_TAG } from './network';
 
 /** Compute Engine deletes a VM at most this long after it starts (max_run_duration's upper bound). */
-export const MAX_RUN_HOURS = 120 * 24;
+export const MAX_RUN_HOURS = GCP_MAX_RUN_HOURS;
 
 /** Metadata values are limited to 256 KB each. */
 const METADATA_VALUE_LIMIT = 256 * 1024;
