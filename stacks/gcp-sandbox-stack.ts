@@ -118,8 +118,8 @@ export class GcpSandboxStack extends TerraformStack {
       this.activation = new ActivationCheck(this, 'activation', {
         project: gcp.project,
         zone: gcp.zone,
-        instanceNames,
-        instances: this.vms.map((v) => v.instance),
+        vms: this.vms,
+        timeoutMinutes: gcp.activationTimeoutMinutes,
       });
     }
 
