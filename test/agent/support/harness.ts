@@ -60,6 +60,8 @@ export interface CaseOptions {
   readonly packageFile: string;
   readonly managerUpAfterMs: number | null;
   readonly packagePath?: string;
+  /** Secret Manager refuses the token (HTTP 403) this long after start-up, as while an IAM grant propagates. */
+  readonly secretDeniedForMs?: number;
 }
 
 export class BootScriptCase {
@@ -115,7 +117,7 @@ export class BootScriptCase {
       token: this.opts.token,
       secretName: TOKEN_SECRET,
       aws: { region: AWS_REGION, accessKeyId: 'ASIAFAKEACCESSKEYID0', secretAccessKey: 'fake/secret/access/key/0000000000000000', sessionToken: 'fake-session-token-0000' },
-      gcp: { project: 'dskit-e2e-project', accessToken: 'ya29.fake-access-token' },
+      gcp: { project: 'dskit-e2e-project', accessToken: 'ya29.fake-access-token', secretDeniedForMs: this.opts.secretDeniedForMs },
     };
     const scenarioFile = path.join(this.work, 'scenario.json');
     fs.writeFileSync(scenarioFile, JSON.stringify(scenario), { mode: 0o600 });
