@@ -109,8 +109,8 @@ export class GcpSandboxStack extends TerraformStack {
           serviceAccountEmail: this.identity.serviceAccount.email,
           labels: { ...this.labels, 'dskit-vm': gcpLabelValue(vm.name) },
           maxRunHours: config.expiresAfterHours,
-          // The boot script reads the token and ships events at first boot: grants and sink first.
-          dependsOn: [this.identity.secretAccess, ...this.identity.projectRoles, this.events.sinkWriterAccess],
+          // The boot script reads the token and ships events at first boot: grants, sink and its _Default exclusion first.
+          dependsOn: [this.identity.secretAccess, ...this.identity.projectRoles, this.events.sinkWriterAccess, this.events.defaultSinkExclusion],
         }),
     );
 

@@ -15,9 +15,18 @@ export const EVENTS_TABLE_ID = 'ds_events';
 /** Ingress from IAP TCP forwarding comes from this range (SSH/RDP without public addresses). */
 export const IAP_TCP_FORWARDING_RANGE = '35.235.240.0/20';
 
-/** `dskit-<sandbox>-vm`: 11-29 characters for a 2-20 character sandbox name (GCP allows 6-30). */
+/**
+ * Every GCP resource of a sandbox that cannot carry labels (network, subnet, firewall rules,
+ * router, service account, log sink and exclusion: provider 6.50 has no `labels` on them) has a
+ * name that starts with this, so a name search finds them (Cloud Asset Inventory `name:`).
+ */
+export function sandboxNamePrefix(sandbox: string): string {
+  return `${sandbox}-`;
+}
+
+/** `<sandbox>-dskit-vm`: 11-29 characters for a 2-20 character sandbox name (GCP allows 6-30). */
 export function serviceAccountId(sandbox: string): string {
-  const id = `dskit-${sandbox}-vm`;
+  const id = `${sandboxNamePrefix(sandbox)}dskit-vm`;
   if (!/^[a-z](?:[-a-z0-9]{4,28}[a-z0-9])$/.test(id)) {
     throw new Error(`name: "${sandbox}" gives service account id "${id}", which GCP refuses; use 2-20 characters [a-z][a-z0-9-]*`);
   }

@@ -97,7 +97,8 @@ export class SandboxVm extends Construct {
       machineType: props.machineType ?? 'e2-medium',
       labels: { ...props.labels },
       tags: [props.platform === 'windows' ? WINDOWS_TAG : LINUX_TAG],
-      bootDisk: { autoDelete: true, initializeParams: { image: imageFamilyFor(props.os), type: 'pd-balanced' } },
+      // The boot disk is a resource of its own: labelled too, so a disk left behind is found by label.
+      bootDisk: { autoDelete: true, initializeParams: { image: imageFamilyFor(props.os), type: 'pd-balanced', labels: { ...props.labels } } },
       networkInterface: [{ subnetwork: props.subnetwork, accessConfig: props.publicAddress ? [{}] : undefined }],
       serviceAccount: { email: props.serviceAccountEmail, scopes: ['cloud-platform'] },
       shieldedInstanceConfig: {
