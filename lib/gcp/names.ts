@@ -16,9 +16,12 @@ export const EVENTS_TABLE_ID = 'ds_events';
 export const IAP_TCP_FORWARDING_RANGE = '35.235.240.0/20';
 
 /**
- * Every GCP resource of a sandbox that cannot carry labels (network, subnet, firewall rules,
- * router, service account, log sink and exclusion: provider 6.50 has no `labels` on them) has a
- * name that starts with this, so a name search finds them (Cloud Asset Inventory `name:`).
+ * Every GCP resource of a sandbox that cannot carry labels has a name that starts with this, so a
+ * name search finds them (Cloud Asset Inventory `name:`). In provider 6.50 (website/docs/r/
+ * compute_network, compute_subnetwork, compute_firewall, compute_router, compute_router_nat,
+ * service_account, logging_project_sink, logging_project_exclusion .html.markdown) none of those
+ * has a `labels` argument; compute_instance (and its boot disk's initialize_params), bigquery_dataset
+ * and bigquery_table do.
  */
 export function sandboxNamePrefix(sandbox: string): string {
   return `${sandbox}-`;

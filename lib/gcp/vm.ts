@@ -97,7 +97,8 @@ export class SandboxVm extends Construct {
       machineType: props.machineType ?? 'e2-medium',
       labels: { ...props.labels },
       tags: [props.platform === 'windows' ? WINDOWS_TAG : LINUX_TAG],
-      // The boot disk is a resource of its own: labelled too, so a disk left behind is found by label.
+      // The boot disk is a resource of its own: labelled too, so a disk left behind is found by label
+      // (initialize_params.labels, provider 6.50 website/docs/r/compute_instance.html.markdown).
       bootDisk: { autoDelete: true, initializeParams: { image: imageFamilyFor(props.os), type: 'pd-balanced', labels: { ...props.labels } } },
       networkInterface: [{ subnetwork: props.subnetwork, accessConfig: props.publicAddress ? [{}] : undefined }],
       serviceAccount: { email: props.serviceAccountEmail, scopes: ['cloud-platform'] },
@@ -107,6 +108,8 @@ export class SandboxVm extends Construct {
         enableIntegrityMonitoring: true,
       },
       metadata,
+      // scheduling.max_run_duration with instance_termination_action DELETE (provider 6.50
+      // website/docs/r/compute_instance.html.markdown); the 120-day limit is Compute Engine's (lib/config).
       scheduling:
         maxRunHours > 0 ? { maxRunDuration: { seconds: maxRunHours * 3600 }, instanceTerminationAction: 'DELETE' } : undefined,
       deletionProtection: false,
