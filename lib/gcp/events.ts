@@ -10,7 +10,9 @@ import { EVENTS_LOG_NAME, EVENTS_TABLE_ID, reportViewId, sandboxNamePrefix } fro
 const DAY_MS = 24 * 60 * 60 * 1000;
 
 /**
- * The columns the Log Router sink writes for a `ds-events` entry from the Ops Agent. Its syslog
+ * The columns the Log Router sink writes for a `ds-events` entry from the Ops Agent: LogEntry's
+ * field names as they are, label keys with the characters BigQuery refuses turned into `_`
+ * ("BigQuery schema for logs", https://cloud.google.com/logging/docs/export/bigquery). Its syslog
  * receiver parses nothing: the whole line lands in `jsonPayload.message`. `textPayload` is kept
  * for entries written another way (e.g. `gcloud logging write`). The sink adds any further
  * field it meets; these are the ones the views read, with the types the sink uses.
