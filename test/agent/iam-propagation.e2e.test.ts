@@ -10,8 +10,8 @@ import * as path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { findVm, renderBootScript } from '../../lib/agent';
 import { configWith } from '../helpers/config';
-import { buildAssets, MANAGER_HOST, type TestAssets } from './support/assets';
-import { BootScriptCase, e2eSkipReason, TENANT_NUMERIC_ID, TOKEN_SECRET, type RunResult } from './support/harness';
+import { buildAssets, type TestAssets } from './support/assets';
+import { BootScriptCase, doubleManager, e2eSkipReason, type RunResult } from './support/harness';
 
 const skipReason = e2eSkipReason();
 if (skipReason) console.warn(`\n*** SKIPPING the IAM propagation end-to-end test: ${skipReason}. Under CI=true it runs. ***\n`);
@@ -20,15 +20,7 @@ const describeE2e = skipReason ? describe.skip : describe;
 jest.setTimeout(300_000);
 
 const config = configWith((raw) => {
-  raw.manager = {
-    type: 'dsm',
-    url: `https://${MANAGER_HOST}:4119`,
-    activationUrl: `dsm://${MANAGER_HOST}:4120/`,
-    tenantId: '11111111-2222-3333-4444-555555555555',
-    tenantNumericId: TENANT_NUMERIC_ID,
-    activationTokenSecret: TOKEN_SECRET,
-    verifyPackageSignature: true,
-  };
+  raw.manager = doubleManager();
   raw.policy = { id: 9 };
   raw.gcp.project = 'dskit-e2e-project';
   raw.gcp.vms = [{ name: 'web', os: 'debian-12', count: 1 }];

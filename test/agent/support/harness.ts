@@ -19,6 +19,20 @@ export const TOKEN_SECRET = 'dskit-e2e-activation-token';
 export const TENANT_NUMERIC_ID = 4321;
 
 const TSX = require.resolve('tsx/cjs');
+
+/** The `manager:` section of a config whose VMs talk to the test doubles. */
+export function doubleManager(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    type: 'dsm',
+    url: `https://${MANAGER_HOST}:4119`,
+    activationUrl: `dsm://${MANAGER_HOST}:4120/`,
+    tenantId: '11111111-2222-3333-4444-555555555555',
+    tenantNumericId: TENANT_NUMERIC_ID,
+    activationTokenSecret: TOKEN_SECRET,
+    verifyPackageSignature: true,
+    ...overrides,
+  };
+}
 let counter = 0;
 
 /** Why the e2e tests cannot run here, or undefined. Under CI=true they always run. */
