@@ -16,7 +16,9 @@ export interface AppConfig {
 export function loadAppConfig(cloud: Cloud): AppConfig {
   try {
     const loaded = loadConfig();
-    if (loaded.notice) process.stderr.write(`${loaded.notice}\n`);
+    // A notice, not an error: the cdktf CLI labels every line its app writes to stderr [ERROR]
+    // (@cdktf/commons exec → processLoggerError), so the GCP app says it on stdout.
+    if (loaded.notice) (cloud === 'gcp' ? process.stdout : process.stderr).write(`${loaded.notice}\n`);
     if (!loaded.config[cloud]) {
       process.stderr.write(`${loaded.file}: ${cloud}: missing; add a \`${cloud}:\` section to synthesize the ${cloud.toUpperCase()} app\n`);
       process.exit(2);

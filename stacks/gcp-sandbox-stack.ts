@@ -1,4 +1,4 @@
-import { GcsBackend, LocalBackend, TerraformOutput, TerraformStack } from 'cdktf';
+import { App, GcsBackend, LocalBackend, TerraformOutput, TerraformStack } from 'cdktf';
 import type { Construct } from 'constructs';
 import { GoogleProvider } from '@cdktf/provider-google/lib/provider';
 import { renderBootScript, type BootScript } from '../lib/agent';
@@ -16,6 +16,7 @@ import { SandboxIdentity } from '../lib/gcp/identity';
 import { gcpLabelValue } from '../lib/gcp/labels';
 import { EVENTS_LOG_NAME, eventsDatasetId } from '../lib/gcp/names';
 import { SandboxNetwork } from '../lib/gcp/network';
+import { localBackendPath } from '../lib/gcp/state';
 import { refusePlaceholders } from '../lib/gcp/placeholder-guard';
 import { SandboxVm } from '../lib/gcp/vm';
 
@@ -48,7 +49,8 @@ export class GcpSandboxStack extends TerraformStack {
     if (gcp.stateBucket) {
       new GcsBackend(this, { bucket: gcp.stateBucket, prefix: `dskit/${config.name}` });
     } else {
-      new LocalBackend(this, { path: `terraform.${id}.tfstate` });
+      // In the project root, not in cdktf.out/stacks/<stack>/, which the cdktf CLI deletes (lib/gcp/state.ts).
+      new LocalBackend(this, { path: localBackendPath(App.of(this).outdir, id) });
     }
 
     this.labels = { [SANDBOX_TAG]: gcpLabelValue(config.name), [OWNER_TAG]: gcpLabelValue(config.owner) };
@@ -107,8 +109,8 @@ export class GcpSandboxStack extends TerraformStack {
           serviceAccountEmail: this.identity.serviceAccount.email,
           labels: { ...this.labels, 'dskit-vm': gcpLabelValue(vm.name) },
           maxRunHours: config.expiresAfterHours,
-          // The boot script reads the token and ships events at first boot: grants and sink first.
-          dependsOn: [this.identity.secretAccess, ...this.identity.projectRoles, this.events.sinkWriterAccess],
+          // The boot script reads the token and ships events at first boot: grants, sink and its _Default exclusion first.
+          dependsOn: [this.identity.secretAccess, ...this.identity.projectRoles, this.events.sinkWriterAccess, this.events.defaultSinkExclusion],
         }),
     );
 
@@ -116,8 +118,8 @@ export class GcpSandboxStack extends TerraformStack {
       this.activation = new ActivationCheck(this, 'activation', {
         project: gcp.project,
         zone: gcp.zone,
-        instanceNames,
-        instances: this.vms.map((v) => v.instance),
+        vms: this.vms,
+        timeoutMinutes: gcp.activationTimeoutMinutes,
       });
     }
 

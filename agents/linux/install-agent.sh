@@ -5,7 +5,8 @@
 # dskit renders the boot script as: settings, then the cloud's small pieces, then this file.
 # The cloud pieces define:
 #   cloud_fetch_token_once  one try at the activation token (read with the VM's identity): print it
-#                           on stdout, or print why not and return 1; dskit_fetch_token retries it
+#                           on stdout, or print why not and return 1, or 2 when the identity is
+#                           not (yet) allowed to read it; dskit_fetch_token retries it
 #   cloud_report_outcome_once  one try at reporting STATUS (SUCCESS|FAILURE) and a short, already
 #                           redacted reason; dskit_report_outcome retries it
 #   dskit_setup_events      local syslog receiver + shipping; on failure print what failed, return 1
@@ -78,19 +79,38 @@ backoff_seconds() {
   echo "$s"
 }
 
-# The activation token, with bounded retries; on failure prints the last reason instead.
+# The activation token, with retries; on failure prints the last reason instead. A permission
+# error (cloud_fetch_token_once returns 2) is retried until DSKIT_DEADLINE: IAM grants made by the
+# same deploy usually take effect within 2 minutes and can take 7 or more. Anything else is retried
+# DSKIT_ATTEMPTS times. Backoff doubles up to DSKIT_BACKOFF_CAP; one log line per try.
 dskit_fetch_token() {
-  local attempt out
-  for ((attempt = 1; attempt <= DSKIT_ATTEMPTS; attempt++)); do
-    if out=$(cloud_fetch_token_once); then
+  local attempt=0 failures=0 since=$SECONDS out rc pause left
+  while :; do
+    attempt=$((attempt + 1))
+    out=$(cloud_fetch_token_once)
+    rc=$?
+    if ((rc == 0)); then
       printf '%s' "$out"
       return 0
     fi
-    log "reading the activation token, attempt $attempt/$DSKIT_ATTEMPTS: $out"
-    ((attempt < DSKIT_ATTEMPTS)) && sleep "$(backoff_seconds "$attempt")"
+    ((rc == 2)) || failures=$((failures + 1))
+    if ((rc != 2 && failures >= DSKIT_ATTEMPTS)); then
+      log "reading the activation token, attempt $attempt: $out; giving up after $failures such failures"
+      printf '%s' "$out"
+      return 1
+    fi
+    left=$(time_left)
+    if ((left == 0)); then
+      log "reading the activation token, attempt $attempt: $out; giving up: the run's budget is spent"
+      ((rc == 2)) && out+="; still refused after $((SECONDS - since))s of retries (IAM grants can take 7 minutes or more; if the grant exists, raise $CLOUD.activationTimeoutMinutes)"
+      printf '%s' "$out"
+      return 1
+    fi
+    pause=$(backoff_seconds $((attempt < 16 ? attempt : 16)))
+    ((pause > left)) && pause=$left
+    log "reading the activation token, attempt $attempt: $out; retrying in ${pause}s (${left}s of the run's budget left)"
+    sleep "$pause"
   done
-  printf '%s' "$out"
-  return 1
 }
 
 # The outcome, with bounded retries: the deploy waits on it.

@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Cloud, SandboxConfig } from '../config';
+import { legacyStateFile, localStateFile } from '../gcp/state';
 import { forwardLines } from './output-lines';
 
 export interface DestroyRequest {
@@ -37,12 +38,11 @@ export interface DestroyResult {
 /**
  * Where `cdktf destroy` reads a stack's local Terraform state (no gcp.stateBucket): the project
  * root, `terraform.<stack>.tfstate`, where cdktf itself keeps it, then the stack's directory under
- * cdktf.out, where older dskit synths put it. The first that exists is the one in use.
- * TODO(i9-gcp): use lib/gcp's exported state-location function once it lands, so the two cannot drift.
+ * cdktf.out, where older dskit synths put it (the next synth moves it). The first that exists is
+ * the one in use. Both places come from lib/gcp/state.ts, which the stack's backend uses too.
  */
 export function gcpLocalStateCandidates(projectDir: string, stackName: string): string[] {
-  const file = `terraform.${stackName}.tfstate`;
-  return [path.join(projectDir, file), path.join(projectDir, 'cdktf.out', 'stacks', stackName, file)];
+  return [localStateFile(projectDir, stackName), legacyStateFile(path.join(projectDir, 'cdktf.out'), stackName)];
 }
 
 /**

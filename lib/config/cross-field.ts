@@ -9,6 +9,13 @@ export interface CrossFieldIssue {
   readonly message: string;
 }
 
+/**
+ * Compute Engine stops or deletes a VM at most 120 days after it starts: the longest time limit
+ * `scheduling.max_run_duration` takes (https://cloud.google.com/compute/docs/instances/limit-vm-runtime,
+ * Restrictions: "from 30 seconds to 120 days").
+ */
+export const GCP_MAX_RUN_HOURS = 120 * 24;
+
 // Graviton families carry a `g` right after the generation digit: t4g, m7g, c7gn, r8gd, im4gn.
 const GRAVITON_INSTANCE = /^[a-z]+\d+g[a-z]*\.[a-z0-9]+$/;
 
@@ -83,6 +90,12 @@ export function crossFieldIssues(raw: unknown): CrossFieldIssue[] {
   if (isObject(raw.gcp)) {
     const { region, zone } = raw.gcp;
     issues.push(...duplicateNames('gcp', raw.gcp));
+    if (typeof raw.expiresAfterHours === 'number' && raw.expiresAfterHours > GCP_MAX_RUN_HOURS) {
+      issues.push({
+        path: ['expiresAfterHours'],
+        message: `allowed with a gcp: section: 0 (never) to ${GCP_MAX_RUN_HOURS} (120 days, Compute Engine's longest max_run_duration)`,
+      });
+    }
     if (typeof region === 'string' && typeof zone === 'string' && !zone.startsWith(`${region}-`)) {
       issues.push({ path: ['gcp', 'zone'], message: `must be a zone of gcp.region ${region} (e.g. ${region}-a)` });
     }

@@ -1,46 +1,20 @@
 import * as path from 'node:path';
-import { App, TerraformResource, TerraformStack, anyToTerraform, type ITerraformDependable } from 'cdktf';
+import { App, TerraformStack, type TerraformResource } from 'cdktf';
 import { Construct } from 'constructs';
-import type { ComputeInstance } from '@cdktf/provider-google/lib/compute-instance';
 import type { WaitSpec } from './activation-wait';
-
-/** Windows VMs take a while to boot and install; a failed VM answers at once. */
-export const DEFAULT_ACTIVATION_TIMEOUT_MINUTES = 30;
+import { stackWorkDir } from './state';
+import { MIN_TERRAFORM_VERSION, TerraformData } from './terraform-data';
+import type { SandboxVm } from './vm';
 
 const MAIN = path.join(__dirname, 'activation-wait-main.ts');
-
-/** The first Terraform with the built-in terraform_data resource. */
-export const MIN_TERRAFORM_VERSION = '1.4';
 
 export interface ActivationCheckProps {
   readonly project: string;
   readonly zone: string;
-  /** The instances to wait for, by name. */
-  readonly instanceNames: readonly string[];
-  /** The instances themselves: the wait starts once they exist, and again for a replaced one (their ids). */
-  readonly instances: readonly ComputeInstance[];
-  /** @default DEFAULT_ACTIVATION_TIMEOUT_MINUTES */
-  readonly timeoutMinutes?: number;
-}
-
-/**
- * A `terraform_data` resource. cdktf's own DataResource adds a synth-time validation that runs
- * `terraform version`, so synth would fail wherever Terraform is not installed (SPEC: synth needs
- * nothing but Node). The deploy runs Terraform anyway, which knows `terraform_data` from 1.4.
- */
-class TerraformDataResource extends TerraformResource {
-  constructor(
-    scope: Construct,
-    id: string,
-    private readonly triggersReplace: unknown,
-    dependsOn: ITerraformDependable[],
-  ) {
-    super(scope, id, { terraformResourceType: 'terraform_data', terraformGeneratorMetadata: { providerName: 'terraform' }, dependsOn });
-  }
-
-  protected override synthesizeAttributes(): Record<string, unknown> {
-    return { triggers_replace: anyToTerraform(this.triggersReplace) };
-  }
+  /** The VMs to wait for: their names, and their instances (the wait runs once they exist). */
+  readonly vms: readonly SandboxVm[];
+  /** `gcp.activationTimeoutMinutes` (the config allows 5-720). */
+  readonly timeoutMinutes: number;
 }
 
 /**
@@ -55,21 +29,29 @@ export class ActivationCheck extends Construct {
 
   constructor(scope: Construct, id: string, props: ActivationCheckProps) {
     super(scope, id);
-    const timeoutMinutes = props.timeoutMinutes ?? DEFAULT_ACTIVATION_TIMEOUT_MINUTES;
-    if (!(timeoutMinutes > 0 && timeoutMinutes <= 720)) {
-      throw new Error(`activation timeout: got ${timeoutMinutes} minutes; allowed: 1-720`);
+    const { timeoutMinutes } = props;
+    if (!(Number.isInteger(timeoutMinutes) && timeoutMinutes >= 5 && timeoutMinutes <= 720)) {
+      throw new Error(`gcp.activationTimeoutMinutes: got ${timeoutMinutes}; allowed: 5-720`);
     }
-    if (props.instanceNames.length === 0) throw new Error('ActivationCheck needs at least one instance');
-    this.spec = { project: props.project, zone: props.zone, instances: [...props.instanceNames], timeoutMinutes };
+    if (props.vms.length === 0) throw new Error('ActivationCheck needs at least one VM');
+    this.spec = { project: props.project, zone: props.zone, instances: props.vms.map((v) => v.name), timeoutMinutes };
 
-    this.resource = new TerraformDataResource(this, 'wait', { instance_ids: props.instances.map((i) => i.id) }, [...props.instances]);
+    // Runs again whenever a VM is replaced (new id) or its boot script changes (SandboxVm replaces
+    // the VM then): an update is gated like a first deploy, never reported for a script that did not run.
+    this.resource = new TerraformData(this, 'wait', {
+      triggersReplace: {
+        instance_ids: props.vms.map((v) => v.instance.id),
+        boot_script_sha256: props.vms.map((v) => v.bootScriptSha256),
+      },
+      dependsOn: props.vms.map((v) => v.instance),
+    });
     // terraform_data is built in (nothing to download) from Terraform 1.4: an older one should say
     // so at init rather than fail the plan on an unknown resource type.
     TerraformStack.of(this).addOverride('terraform.required_version', `>= ${MIN_TERRAFORM_VERSION}`);
     // Terraform runs the command in the stack's output directory: paths relative to it keep
     // cdk.tf.json free of this machine's absolute paths.
-    const outdir = path.join(App.of(this).outdir, 'stacks', TerraformStack.of(this).node.id);
-    const fromOutdir = (file: string) => path.relative(outdir, file).split(path.sep).join('/');
+    const workDir = stackWorkDir(App.of(this).outdir, TerraformStack.of(this).node.id);
+    const fromOutdir = (file: string) => path.relative(workDir, file).split(path.sep).join('/');
     this.resource.provisioners = [
       {
         type: 'local-exec',

@@ -5,11 +5,35 @@
  */
 import { GoogleAuth, Impersonated, OAuth2Client, type AuthClient } from 'google-auth-library';
 import { chooseCredentials, type CredentialChoice } from './activation-credentials';
-import { STATUS_KEY, STATUS_NAMESPACE, validateWaitSpec, waitForActivation } from './activation-wait';
+import { classifyReadFailure, STATUS_KEY, STATUS_NAMESPACE, validateWaitSpec, waitForActivation, type ApiFailure, type StatusRead } from './activation-wait';
 
 const COMPUTE_READONLY = 'https://www.googleapis.com/auth/compute.readonly';
 // Impersonation calls the IAM Credentials API with the source credentials.
 const CLOUD_PLATFORM = 'https://www.googleapis.com/auth/cloud-platform';
+
+/**
+ * The Compute Engine API base URL: DSKIT_COMPUTE_ENDPOINT when the deploy reaches Google APIs
+ * through another endpoint (e.g. Private Service Connect), else the public one.
+ */
+function computeEndpoint(env: NodeJS.ProcessEnv): string {
+  const given = env.DSKIT_COMPUTE_ENDPOINT?.trim();
+  if (!given) return 'https://compute.googleapis.com/compute/v1/';
+  return given.endsWith('/') ? given : `${given}/`;
+}
+
+/** An error of google-auth-library's request (gaxios) as status, Google error reasons and message. */
+function failureOf(err: unknown): ApiFailure {
+  const e = err as { status?: number; code?: string; message?: string; response?: { status?: number; data?: any } };
+  const data = e.response?.data;
+  const apiError = data && typeof data === 'object' ? data.error : undefined;
+  const reasons: string[] = Array.isArray(apiError?.errors) ? apiError.errors.map((x: { reason?: string }) => String(x.reason)) : [];
+  if (typeof apiError?.status === 'string') reasons.push(apiError.status);
+  return {
+    status: e.response?.status ?? e.status,
+    reasons,
+    message: String(apiError?.message ?? e.message ?? e.code ?? err),
+  };
+}
 
 async function clientFor(choice: CredentialChoice): Promise<AuthClient> {
   const { source, impersonate } = choice;
@@ -42,20 +66,29 @@ async function main(): Promise<number> {
   const credentials = chooseCredentials(process.env);
   process.stdout.write(`dskit: reading guest attributes with ${credentials.description}\n`);
   const client = await clientFor(credentials);
-  const base = `https://compute.googleapis.com/compute/v1/projects/${encodeURIComponent(spec.project)}/zones/${encodeURIComponent(spec.zone)}/instances`;
+  const base = `${computeEndpoint(process.env)}projects/${encodeURIComponent(spec.project)}/zones/${encodeURIComponent(spec.zone)}/instances`;
 
-  const readStatus = async (instance: string): Promise<string | undefined> => {
+  const instanceExists = async (instance: string): Promise<boolean | undefined> => {
+    try {
+      await client.request({ url: `${base}/${encodeURIComponent(instance)}`, params: { fields: 'name' } });
+      return true;
+    } catch (err) {
+      return failureOf(err).status === 404 ? false : undefined;
+    }
+  };
+
+  const readStatus = async (instance: string): Promise<StatusRead> => {
     try {
       const res = await client.request<{ variableValue?: string }>({
         url: `${base}/${encodeURIComponent(instance)}/getGuestAttributes`,
         params: { variableKey: `${STATUS_NAMESPACE}/${STATUS_KEY}` },
       });
-      return res.data.variableValue;
+      return { kind: 'value', value: res.data.variableValue };
     } catch (err) {
-      const e = err as { status?: number; response?: { status?: number }; message?: string };
-      // 404 until the boot script has written the attribute.
-      if ((e.status ?? e.response?.status) === 404) return undefined;
-      throw new Error(e.message ?? String(err));
+      const failure = failureOf(err);
+      // 404: not written yet, or the VM is gone; instances.get tells which.
+      const exists = failure.status === 404 ? await instanceExists(instance) : undefined;
+      return classifyReadFailure(instance, spec.zone, failure, exists);
     }
   };
 

@@ -2,14 +2,17 @@ import { Construct } from 'constructs';
 import { BigqueryDataset } from '@cdktf/provider-google/lib/bigquery-dataset';
 import { BigqueryDatasetIamMember } from '@cdktf/provider-google/lib/bigquery-dataset-iam-member';
 import { BigqueryTable } from '@cdktf/provider-google/lib/bigquery-table';
+import { LoggingProjectExclusion } from '@cdktf/provider-google/lib/logging-project-exclusion';
 import { LoggingProjectSink } from '@cdktf/provider-google/lib/logging-project-sink';
 import { REPORTS, reportSql, type ReportId } from '../events';
-import { EVENTS_LOG_NAME, EVENTS_TABLE_ID, reportViewId } from './names';
+import { EVENTS_LOG_NAME, EVENTS_TABLE_ID, reportViewId, sandboxNamePrefix } from './names';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
 /**
- * The columns the Log Router sink writes for a `ds-events` entry from the Ops Agent. Its syslog
+ * The columns the Log Router sink writes for a `ds-events` entry from the Ops Agent: LogEntry's
+ * field names as they are, label keys with the characters BigQuery refuses turned into `_`
+ * ("BigQuery schema for logs", https://cloud.google.com/logging/docs/export/bigquery). Its syslog
  * receiver parses nothing: the whole line lands in `jsonPayload.message`. `textPayload` is kept
  * for entries written another way (e.g. `gcloud logging write`). The sink adds any further
  * field it meets; these are the ones the views read, with the types the sink uses.
@@ -96,6 +99,8 @@ export class SandboxEvents extends Construct {
   public readonly eventsTable: BigqueryTable;
   public readonly sink: LoggingProjectSink;
   public readonly sinkWriterAccess: BigqueryDatasetIamMember;
+  /** Keeps the entries out of the project's `_Default` log bucket, where they would outlive teardown. */
+  public readonly defaultSinkExclusion: LoggingProjectExclusion;
   public readonly views: Readonly<Record<ReportId, BigqueryTable>>;
   /** The subquery the views read (`line`, `event_time`). */
   public readonly sourceSql: string;
@@ -131,16 +136,31 @@ export class SandboxEvents extends Construct {
       dependsOn: [this.dataset],
     });
 
+    const sinkName = `${sandboxNamePrefix(props.sandboxName)}${EVENTS_LOG_NAME}`;
+    const filter = eventsSinkFilter(props.project, props.instanceNames, props.sandboxName);
     this.sink = new LoggingProjectSink(this, 'sink', {
       project: props.project,
-      name: `${props.sandboxName}-ds-events`,
+      name: sinkName,
       description: `dskit sandbox ${props.sandboxName}: Deep Security events to BigQuery`,
       destination: `bigquery.googleapis.com/projects/${props.project}/datasets/${props.datasetId}`,
-      filter: eventsSinkFilter(props.project, props.instanceNames, props.sandboxName),
+      filter,
       uniqueWriterIdentity: true,
       bigqueryOptions: { usePartitionedTables: true },
       // The table must exist before the first entry, or the sink creates its own and ours collides.
       dependsOn: [this.eventsTable],
+    });
+
+    // Without it the _Default sink also stores every entry in the _Default bucket (30 days), out of
+    // teardown's reach. A project exclusion applies to the _Default sink only ("Creates a new
+    // exclusion in the _Default sink", Logging API projects.exclusions.create; provider 6.50
+    // website/docs/r/logging_project_exclusion.html.markdown), so this sink still gets them, and
+    // `cdktf destroy` deletes it again. After the sink: no entry is dropped from both.
+    this.defaultSinkExclusion = new LoggingProjectExclusion(this, 'default-sink-exclusion', {
+      project: props.project,
+      name: sinkName,
+      description: `dskit sandbox ${props.sandboxName}: its ${EVENTS_LOG_NAME} entries go to BigQuery only, not to the _Default bucket`,
+      filter,
+      dependsOn: [this.sink],
     });
 
     this.sinkWriterAccess = new BigqueryDatasetIamMember(this, 'sink-writer', {

@@ -1,12 +1,15 @@
+import { createHash } from 'node:crypto';
 import type { ITerraformDependable } from 'cdktf';
 import { Construct } from 'constructs';
 import { ComputeInstance } from '@cdktf/provider-google/lib/compute-instance';
 import type { ScriptPlatform } from '../agent';
+import { GCP_MAX_RUN_HOURS } from '../config/cross-field';
 import { imageFamilyFor } from './images';
 import { LINUX_TAG, WINDOWS_TAG } from './network';
+import { TerraformData } from './terraform-data';
 
 /** Compute Engine deletes a VM at most this long after it starts (max_run_duration's upper bound). */
-export const MAX_RUN_HOURS = 120 * 24;
+export const MAX_RUN_HOURS = GCP_MAX_RUN_HOURS;
 
 /** Metadata values are limited to 256 KB each. */
 const METADATA_VALUE_LIMIT = 256 * 1024;
@@ -63,10 +66,24 @@ export interface SandboxVmProps {
  */
 export class SandboxVm extends Construct {
   public readonly instance: ComputeInstance;
+  /** The instance name (also the agent's display name). */
+  public readonly name: string;
+  /** SHA-256 of the boot script: a change replaces the VM, so the new script runs on a fresh boot. */
+  public readonly bootScriptSha256: string;
+  /** Holds the script's hash; the instance is replaced whenever it changes. */
+  public readonly bootScriptVersion: TerraformData;
 
   constructor(scope: Construct, id: string, props: SandboxVmProps) {
     super(scope, id);
     validate(props);
+    this.name = props.name;
+    this.bootScriptSha256 = createHash('sha256').update(props.bootScript, 'utf8').digest('hex');
+    // Compute Engine updates a startup-script metadata change in place and runs it only at the next
+    // boot, so a deploy would report success for a script that never ran. Replacing the VM makes it
+    // run; Windows' windows-startup-script-ps1 has no replacing attribute like Linux's
+    // metadata_startup_script (provider 6.50 website/docs/r/compute_instance.html.markdown), so one
+    // mechanism serves both: replace_triggered_by on a terraform_data holding the script's hash.
+    this.bootScriptVersion = new TerraformData(this, 'boot-script', { input: this.bootScriptSha256 });
     const maxRunHours = props.maxRunHours ?? 0;
     const metadata: Record<string, string> = {
       'enable-guest-attributes': 'TRUE',
@@ -80,7 +97,9 @@ export class SandboxVm extends Construct {
       machineType: props.machineType ?? 'e2-medium',
       labels: { ...props.labels },
       tags: [props.platform === 'windows' ? WINDOWS_TAG : LINUX_TAG],
-      bootDisk: { autoDelete: true, initializeParams: { image: imageFamilyFor(props.os), type: 'pd-balanced' } },
+      // The boot disk is a resource of its own: labelled too, so a disk left behind is found by label
+      // (initialize_params.labels, provider 6.50 website/docs/r/compute_instance.html.markdown).
+      bootDisk: { autoDelete: true, initializeParams: { image: imageFamilyFor(props.os), type: 'pd-balanced', labels: { ...props.labels } } },
       networkInterface: [{ subnetwork: props.subnetwork, accessConfig: props.publicAddress ? [{}] : undefined }],
       serviceAccount: { email: props.serviceAccountEmail, scopes: ['cloud-platform'] },
       shieldedInstanceConfig: {
@@ -89,12 +108,17 @@ export class SandboxVm extends Construct {
         enableIntegrityMonitoring: true,
       },
       metadata,
+      // scheduling.max_run_duration with instance_termination_action DELETE (provider 6.50
+      // website/docs/r/compute_instance.html.markdown); the 120-day limit is Compute Engine's (lib/config).
       scheduling:
         maxRunHours > 0 ? { maxRunDuration: { seconds: maxRunHours * 3600 }, instanceTerminationAction: 'DELETE' } : undefined,
       deletionProtection: false,
       allowStoppingForUpdate: true,
       dependsOn: props.dependsOn,
     });
+    // A plain address: cdktf writes lifecycle.replaceTriggeredBy as "${terraform_data.x}", which
+    // Terraform's JSON syntax refuses there ("Expected the start of an expression", Terraform 1.11).
+    this.instance.addOverride('lifecycle.replace_triggered_by', [`${this.bootScriptVersion.terraformResourceType}.${this.bootScriptVersion.friendlyUniqueId}`]);
   }
 }
 

@@ -15,7 +15,8 @@ describe('sandbox stacks carry the sandbox identity', () => {
 
   test('GCP stack: local state by default, GCS state when gcp.stateBucket is set', () => {
     const local = JSON.parse(Testing.synth(new GcpSandboxStack(Testing.app(), 'lab-gcp', { config: configWith() })));
-    expect(local.terraform.backend.local).toEqual({ path: 'terraform.lab-gcp.tfstate' });
+    // In the project root, seen from cdktf.out/stacks/lab-gcp/ where Terraform runs (test/gcp/state.test.ts).
+    expect(local.terraform.backend.local).toEqual({ path: '../../../terraform.lab-gcp.tfstate' });
     const gcs = JSON.parse(
       Testing.synth(new GcpSandboxStack(Testing.app(), 'lab-gcp', { config: configWith((r) => (r.gcp.stateBucket = 'lab-tf-state')) })),
     );

@@ -2,19 +2,27 @@
  * `cdktf deploy` waits for every agent's outcome (guest attribute dskit/status) and fails with the
  * VM's reason: the terraform_data resource in the stack, and the polling logic with fake I/O.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import { chooseCredentials } from '../../lib/gcp/activation-credentials';
-import { outcomeOf, validateWaitSpec, waitForActivation, type WaitIo } from '../../lib/gcp/activation-wait';
+import { classifyReadFailure, outcomeOf, validateWaitSpec, waitForActivation, type StatusRead, type WaitIo } from '../../lib/gcp/activation-wait';
 import { configWith } from '../helpers/config';
-import { onlyResource, resourcesOf, synthGcp, type Synthesized } from './synth';
+import { resourcesOf, synthGcp, type Synthesized } from './synth';
+
+const waitOf = (s: Synthesized) => s.tf.resource.terraform_data[Object.keys(s.tf.resource.terraform_data).find((k) => k.startsWith('activation_wait'))!];
+const bootScriptMarkers = (s: Synthesized) =>
+  Object.fromEntries(Object.entries<any>(s.tf.resource.terraform_data).filter(([k]) => k.includes('boot-script')).map(([k, v]) => [k, v.input as string]));
+const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
 
 describe('GCP activation wait in the stack', () => {
   let s: Synthesized;
   let wait: any;
   beforeAll(() => {
     s = synthGcp(configWith((r) => (r.gcp.vms = [{ name: 'web', os: 'debian-12', count: 2 }, { name: 'win', os: 'windows-2022' }])));
-    wait = onlyResource(s.tf, 'terraform_data');
+    wait = waitOf(s);
   });
 
   test('terraform_data needs no provider download, only Terraform 1.4 or later, which the stack requires', () => {
@@ -22,13 +30,15 @@ describe('GCP activation wait in the stack', () => {
     expect(s.tf.terraform.required_version).toBe('>= 1.4');
   });
 
-  test('runs after every instance and again when one is replaced', () => {
+  test('runs after every instance and again when one is replaced or its boot script changes', () => {
     const instances = Object.keys(s.tf.resource.google_compute_instance).map((k) => `google_compute_instance.${k}`);
     expect(wait.depends_on.sort()).toEqual(instances.sort());
     expect(wait.triggers_replace.instance_ids.sort()).toEqual(instances.map((i) => `\${${i}.id}`).sort());
+    const scripts = resourcesOf(s.tf, 'google_compute_instance').map((i) => i.metadata['startup-script'] ?? i.metadata['windows-startup-script-ps1']);
+    expect(wait.triggers_replace.boot_script_sha256).toEqual(scripts.map(sha256));
   });
 
-  test('polls each instance by name with node and the wait script, no shell and no secret', () => {
+  test('polls each instance by name with node and the wait script, no shell and no secret, for gcp.activationTimeoutMinutes', () => {
     const [{ 'local-exec': exec }] = wait.provisioner;
     expect(exec.interpreter[0]).toBe('node');
     expect(exec.interpreter.at(-1)).toMatch(/lib\/gcp\/activation-wait-main\.ts$/);
@@ -36,8 +46,58 @@ describe('GCP activation wait in the stack', () => {
       project: 'my-project',
       zone: 'asia-northeast1-a',
       instances: ['ds-eval-gcp-web-1', 'ds-eval-gcp-web-2', 'ds-eval-gcp-win-1'],
-      timeoutMinutes: 30,
+      // The config's default.
+      timeoutMinutes: 20,
     });
+  });
+
+  test('a configured gcp.activationTimeoutMinutes is the wait\'s timeout', () => {
+    const longer = synthGcp(configWith((r) => (r.gcp.activationTimeoutMinutes = 45)));
+    expect(JSON.parse(waitOf(longer).provisioner[0]['local-exec'].command).timeoutMinutes).toBe(45);
+  });
+});
+
+describe('a changed boot script re-gates the deploy (synthesized JSON)', () => {
+  let before: Synthesized;
+  let policyChanged: Synthesized;
+  let unrelatedChange: Synthesized;
+  const withVms = (edit: (r: Record<string, any>) => void = () => {}) =>
+    synthGcp(
+      configWith((r) => {
+        r.gcp.vms = [{ name: 'web', os: 'debian-12' }, { name: 'win', os: 'windows-2022' }];
+        edit(r);
+      }),
+    );
+  beforeAll(() => {
+    before = withVms();
+    policyChanged = withVms((r) => (r.policy = { id: 42 }));
+    unrelatedChange = withVms((r) => (r.events.retentionDays = 90));
+  });
+
+  test('each instance is replaced when its boot-script marker changes (replace_triggered_by), Linux and Windows alike', () => {
+    const markers = bootScriptMarkers(before);
+    for (const [key, instance] of Object.entries<any>(before.tf.resource.google_compute_instance)) {
+      const [marker] = instance.lifecycle.replace_triggered_by as string[];
+      // A bare address: Terraform's JSON syntax refuses "${...}" in replace_triggered_by.
+      expect(marker).toMatch(/^terraform_data\.[\w-]+$/);
+      const script = instance.metadata['startup-script'] ?? instance.metadata['windows-startup-script-ps1'];
+      expect(markers[marker.replace(/^terraform_data\./, '')]).toBe(sha256(script));
+      expect(instance.metadata['startup-script'] ?? instance.metadata['windows-startup-script-ps1']).toBeTruthy();
+      expect(key).toMatch(/^vm-ds-eval-gcp-(web|win)-1/);
+    }
+  });
+
+  test('a changed setting the script carries changes every marker and the wait\'s triggers', () => {
+    const a = bootScriptMarkers(before);
+    const b = bootScriptMarkers(policyChanged);
+    expect(Object.keys(b)).toEqual(Object.keys(a));
+    for (const k of Object.keys(a)) expect(b[k]).not.toBe(a[k]);
+    expect(waitOf(policyChanged).triggers_replace.boot_script_sha256).not.toEqual(waitOf(before).triggers_replace.boot_script_sha256);
+  });
+
+  test('a change the scripts do not carry replaces nothing and does not re-run the wait', () => {
+    expect(bootScriptMarkers(unrelatedChange)).toEqual(bootScriptMarkers(before));
+    expect(waitOf(unrelatedChange).triggers_replace).toEqual(waitOf(before).triggers_replace);
   });
 });
 
@@ -52,8 +112,10 @@ describe('GCP activation wait without VMs', () => {
   });
 });
 
-/** A fake clock and a script of status values per poll round. */
-function fakeIo(rounds: Record<string, (string | undefined | Error)[]>) {
+type Step = string | undefined | StatusRead;
+
+/** A fake clock and a script of reads per poll round (a string or undefined: the attribute's value). */
+function fakeIo(rounds: Record<string, Step[]>) {
   let clock = 0;
   const calls: Record<string, number> = {};
   const lines: string[] = [];
@@ -62,8 +124,7 @@ function fakeIo(rounds: Record<string, (string | undefined | Error)[]>) {
       const i = (calls[instance] = (calls[instance] ?? 0) + 1) - 1;
       const seq = rounds[instance];
       const v = seq[Math.min(i, seq.length - 1)];
-      if (v instanceof Error) throw v;
-      return v;
+      return typeof v === 'object' ? v : { kind: 'value', value: v };
     },
     sleep: async (ms) => {
       clock += ms;
@@ -77,13 +138,13 @@ function fakeIo(rounds: Record<string, (string | undefined | Error)[]>) {
 describe('waitForActivation', () => {
   const spec = { project: 'p-123456', zone: 'asia-northeast1-a', timeoutMinutes: 10, pollSeconds: 15 };
 
-  test('succeeds once every VM reports activated, polling only those still pending', async () => {
+  test('succeeds once every VM reports activated, polling only those still pending, and says which still wait', async () => {
     const f = fakeIo({ a: [undefined, undefined, 'activated'], b: ['activated (warning: Ops Agent repository unreachable)'] });
     const r = await waitForActivation({ ...spec, instances: ['a', 'b'] }, f.io);
     expect(r.ok).toBe(true);
     expect(f.calls).toEqual({ a: 3, b: 1 });
     expect(f.elapsed()).toBe(30_000);
-    expect(f.lines.join('\n')).toMatch(/1\/2 answered; waiting for a/);
+    expect(f.lines).toContain('dskit: 1 activated, 0 failed, 1 still waiting (0 min of 10 min): a');
   });
 
   test('fails with the VM reason', async () => {
@@ -94,14 +155,25 @@ describe('waitForActivation', () => {
     expect(f.lines.at(-1)).toBe('dskit: activation failed on b: manager unreachable after 5 attempts');
   });
 
-  test('times out naming the silent VM and where to look; read errors are retried, not fatal', async () => {
-    const f = fakeIo({ a: [new Error('403 permission denied'), undefined] });
+  test('transient read errors are retried until the timeout, which names the silent VM and where to look', async () => {
+    const f = fakeIo({ a: [{ kind: 'transient', reason: 'HTTP 503 backend error' }, undefined] });
     const r = await waitForActivation({ ...spec, instances: ['a'], timeoutMinutes: 1 }, f.io);
     expect(r.ok).toBe(false);
     expect(f.elapsed()).toBe(60_000);
-    expect(f.lines.some((l) => l.includes('a: cannot read its status yet (403 permission denied); retrying'))).toBe(true);
+    expect(f.lines).toContain('dskit: a: cannot read its status yet (HTTP 503 backend error); retrying');
     const outcome = r.outcomes.get('a');
-    expect(outcome?.state === 'failed' && outcome.reason).toMatch(/no outcome after 1 min; .*get-serial-port-output a --zone asia-northeast1-a/);
+    expect(outcome?.state === 'failed' && outcome.reason).toMatch(/no outcome after 1 min \(gcp\.activationTimeoutMinutes\); .*get-serial-port-output a --zone asia-northeast1-a/);
+  });
+
+  test('a permanent error ends the wait at once, naming the VM, without waiting out the timeout', async () => {
+    const denied = classifyReadFailure('b', spec.zone, { status: 403, message: "Required 'compute.instances.getGuestAttributes' permission" });
+    const f = fakeIo({ a: [undefined], b: [denied], c: [undefined] });
+    const r = await waitForActivation({ ...spec, instances: ['a', 'b', 'c'] }, f.io);
+    expect(r.ok).toBe(false);
+    expect(f.elapsed()).toBe(0);
+    expect(f.calls).toEqual({ a: 1, b: 1 });
+    expect(f.lines).toContain('dskit: stopped waiting: no retry can fix that; not checked: a, c');
+    expect(f.lines.at(-1)).toMatch(/^dskit: activation failed on b: reading VM b's guest attributes was refused \(HTTP 403: Required 'compute\.instances\.getGuestAttributes' permission\)/);
   });
 
   test('outcomeOf reads the boot script values', () => {
@@ -114,6 +186,101 @@ describe('waitForActivation', () => {
     expect(() => validateWaitSpec({ project: '', zone: 'z', instances: ['Bad'], timeoutMinutes: 0 })).toThrow(
       /project: got ""; .*instances: got \["Bad"\]; .*timeoutMinutes: got 0/,
     );
+  });
+});
+
+describe('classifyReadFailure: which Compute Engine answers are retried', () => {
+  const zone = 'asia-northeast1-a';
+  test.each([
+    [{ status: 429, message: 'Too Many Requests' }, 'transient'],
+    [{ status: 500, message: 'Internal' }, 'transient'],
+    [{ status: 503, message: 'Backend Error' }, 'transient'],
+    [{ status: undefined, message: 'socket hang up' }, 'transient'],
+    [{ status: 403, reasons: ['rateLimitExceeded'], message: 'Rate Limit Exceeded' }, 'transient'],
+    [{ status: 403, reasons: ['forbidden'], message: 'Required permission' }, 'permanent'],
+    [{ status: 403, reasons: ['accessNotConfigured', 'PERMISSION_DENIED'], message: 'Compute Engine API has not been used in project' }, 'permanent'],
+    [{ status: 401, message: 'Invalid Credentials' }, 'permanent'],
+    [{ status: 400, message: 'Invalid value for field' }, 'permanent'],
+  ] as const)('%j → %s', (failure, kind) => {
+    expect(classifyReadFailure('vm-1', zone, failure).kind).toBe(kind);
+  });
+
+  test('404: not written yet while the VM exists; the VM named when it does not', () => {
+    expect(classifyReadFailure('vm-1', zone, { status: 404, message: 'not found' }, true)).toEqual({ kind: 'value', value: undefined });
+    expect(classifyReadFailure('vm-1', zone, { status: 404, message: 'not found' }, undefined)).toEqual({ kind: 'value', value: undefined });
+    expect(classifyReadFailure('vm-1', zone, { status: 404, message: 'not found' }, false)).toEqual({
+      kind: 'permanent',
+      reason: `VM vm-1 does not exist in zone ${zone} (HTTP 404): it was deleted or never created; see the deploy's output above`,
+    });
+  });
+});
+
+/**
+ * activation-wait-main.ts for real against a loopback stand-in of the Compute Engine API: the
+ * answers Google gives (JSON error bodies with reasons), per VM and call.
+ */
+describe('the activation wait against a Compute Engine API stand-in', () => {
+  type Answer = { status: number; body: unknown };
+  const ok = (value: string): Answer => ({ status: 200, body: { variableKey: 'dskit/status', variableValue: value } });
+  const apiError = (status: number, reason: string, message: string): Answer => ({ status, body: { error: { code: status, message, errors: [{ reason, message }] } } });
+
+  /** Serves `answers[vm]` (guest attributes) and `instances[vm]` (instances.get) in turn; returns output and the calls made. */
+  async function runWait(answers: Record<string, Answer[]>, instances: Record<string, Answer>, timeoutMinutes = 1) {
+    const calls: string[] = [];
+    const served: Record<string, number> = {};
+    const server = http.createServer((req, res) => {
+      const url = new URL(req.url ?? '/', 'http://x');
+      calls.push(`${req.method} ${url.pathname}${url.search} ${req.headers.authorization ?? ''}`);
+      const m = /^\/compute\/v1\/projects\/p-1\/zones\/z-1\/instances\/([^/]+)(\/getGuestAttributes)?$/.exec(url.pathname);
+      let answer: Answer = { status: 404, body: { error: { code: 404, message: 'no such path' } } };
+      if (m && m[2]) {
+        const seq = answers[m[1]] ?? [];
+        const i = (served[m[1]] = (served[m[1]] ?? 0) + 1) - 1;
+        answer = seq[Math.min(i, seq.length - 1)];
+      } else if (m) answer = instances[m[1]] ?? { status: 200, body: { name: m[1] } };
+      res.writeHead(answer.status, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(answer.body));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    const main = path.join(__dirname, '..', '..', 'lib', 'gcp', 'activation-wait-main.ts');
+    const spec = JSON.stringify({ project: 'p-1', zone: 'z-1', instances: Object.keys(answers), timeoutMinutes, pollSeconds: 0.2 });
+    const started = Date.now();
+    const child = spawn(process.execPath, ['--require', require.resolve('tsx/cjs'), main, spec], {
+      env: { ...process.env, GOOGLE_OAUTH_ACCESS_TOKEN: 'ya29.stand-in', DSKIT_COMPUTE_ENDPOINT: `http://127.0.0.1:${port}/compute/v1` },
+    });
+    let output = '';
+    child.stdout.on('data', (d) => (output += d));
+    child.stderr.on('data', (d) => (output += d));
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    server.close();
+    return { code, output, calls, seconds: (Date.now() - started) / 1000 };
+  }
+
+  test('retries a 503 and a not-yet-written attribute, then succeeds with the deployer\'s token', async () => {
+    const r = await runWait(
+      { 'web-1': [apiError(503, 'backendError', 'Backend Error'), ok('activated')], 'web-2': [apiError(404, 'notFound', "The resource 'dskit/status' was not found"), ok('activated; warning: event shipping: x')] },
+      {},
+    );
+    expect(r.output).toContain('dskit: web-1: cannot read its status yet (HTTP 503 Backend Error); retrying');
+    expect(r.output).toContain('dskit: 0 activated, 0 failed, 2 still waiting (0 min of 1 min): web-1, web-2');
+    expect(r.code).toBe(0);
+    expect(r.calls.every((c) => c.endsWith('Bearer ya29.stand-in'))).toBe(true);
+    // The 404 was checked against instances.get before being taken for "not written yet".
+    expect(r.calls.some((c) => c.startsWith('GET /compute/v1/projects/p-1/zones/z-1/instances/web-2?fields=name'))).toBe(true);
+  });
+
+  test('403 fails at once, naming the VM and the permission, instead of waiting out the timeout', async () => {
+    const r = await runWait({ 'web-1': [apiError(403, 'forbidden', "Required 'compute.instances.getGuestAttributes' permission for 'projects/p-1/zones/z-1/instances/web-1'")] }, {});
+    expect(r.code).toBe(1);
+    expect(r.seconds).toBeLessThan(30);
+    expect(r.output).toMatch(/activation failed on web-1: reading VM web-1's guest attributes was refused \(HTTP 403: Required 'compute\.instances\.getGuestAttributes' permission/);
+  });
+
+  test('a VM that no longer exists fails at once, named', async () => {
+    const r = await runWait({ 'web-1': [apiError(404, 'notFound', 'not found')] }, { 'web-1': apiError(404, 'notFound', "The resource 'projects/p-1/zones/z-1/instances/web-1' was not found") });
+    expect(r.code).toBe(1);
+    expect(r.output).toContain('activation failed on web-1: VM web-1 does not exist in zone z-1 (HTTP 404)');
   });
 });
 

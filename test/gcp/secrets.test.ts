@@ -49,7 +49,7 @@ describe('GCP secrets: token and API key stay out of cdk.tf.json', () => {
 
   test('the VM service account reads that one secret (secret-level IAM), and writes logs and metrics', () => {
     const sa = onlyResource(s.tf, 'google_service_account');
-    expect(sa.account_id).toBe('dskit-ds-eval-vm');
+    expect(sa.account_id).toBe('ds-eval-dskit-vm');
     const secretGrant = onlyResource(s.tf, 'google_secret_manager_secret_iam_member');
     expect(secretGrant).toMatchObject({ secret_id: 'lab-activation-token', role: 'roles/secretmanager.secretAccessor' });
     expect(secretGrant.member).toMatch(/^serviceAccount:\$\{google_service_account\.[^.]+\.email\}$/);

@@ -2,7 +2,14 @@ import 'cdktf/lib/testing/adapters/jest';
 import { TerraformStack, Testing } from 'cdktf';
 import { ComputeInstance } from '@cdktf/provider-google/lib/compute-instance';
 import { SandboxVm } from '../../lib/gcp/vm';
-import { configWith } from '../helpers/config';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { stringify } from 'yaml';
+import type { ConfigError } from '../../lib/config';
+import { PACKAGE_ROOT } from '../../lib/config/load';
+import { configWith, exampleRaw } from '../helpers/config';
 import { resourcesOf, synthGcp, type Synthesized } from './synth';
 
 Testing.setupJest();
@@ -124,8 +131,35 @@ describe('GCP VMs without TTL (expiresAfterHours: 0)', () => {
 });
 
 describe('GCP VMs: bad input', () => {
-  test('a TTL beyond what Compute Engine supports names the key and the limit', () => {
-    expect(() => synthGcp(configWith((r) => (r.expiresAfterHours = 24 * 200)))).toThrow(/expiresAfterHours: got 4800; allowed on GCP: 0 \(never\) to 2880/);
+  test('a TTL beyond max_run_duration\'s 120 days is refused by the config, in one line naming the key and the limit', () => {
+    const problems = (edit: (r: Record<string, any>) => void) => {
+      try {
+        configWith(edit);
+        return [];
+      } catch (err) {
+        return (err as ConfigError).problems;
+      }
+    };
+    expect(problems((r) => (r.expiresAfterHours = 24 * 120 + 1))).toEqual([
+      "test.yaml: expiresAfterHours: got 2881; allowed with a gcp: section: 0 (never) to 2880 (120 days, Compute Engine's longest max_run_duration)",
+    ]);
+    expect(problems((r) => (r.expiresAfterHours = 24 * 120))).toEqual([]);
+    // Without a gcp: section the limit is AWS's own (the schema's).
+    expect(problems((r) => ((r.expiresAfterHours = 24 * 200), delete r.gcp))).toEqual([]);
+  });
+
+  test('the GCP app exits 2 with that one line, no stack trace', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dskit-ttl-'));
+    const file = path.join(dir, 'sandbox.yaml');
+    fs.writeFileSync(file, stringify({ ...exampleRaw(), expiresAfterHours: 24 * 200 }));
+    const r = spawnSync(process.execPath, ['--require', require.resolve('tsx/cjs'), path.join(PACKAGE_ROOT, 'bin', 'gcp.ts')], {
+      cwd: dir,
+      encoding: 'utf8',
+      env: { ...process.env, DSKIT_CONFIG: file, CDKTF_OUTDIR: path.join(dir, 'cdktf.out') },
+    });
+    fs.rmSync(dir, { recursive: true, force: true });
+    expect(r.status).toBe(2);
+    expect(r.stderr.trim().split('\n')).toEqual([expect.stringMatching(/sandbox\.yaml: expiresAfterHours: got 4800; allowed with a gcp: section: 0 \(never\) to 2880/)]);
   });
 
   test('an instance name GCP refuses is an error naming the value', () => {

@@ -19,6 +19,20 @@ export const TOKEN_SECRET = 'dskit-e2e-activation-token';
 export const TENANT_NUMERIC_ID = 4321;
 
 const TSX = require.resolve('tsx/cjs');
+
+/** The `manager:` section of a config whose VMs talk to the test doubles. */
+export function doubleManager(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    type: 'dsm',
+    url: `https://${MANAGER_HOST}:4119`,
+    activationUrl: `dsm://${MANAGER_HOST}:4120/`,
+    tenantId: '11111111-2222-3333-4444-555555555555',
+    tenantNumericId: TENANT_NUMERIC_ID,
+    activationTokenSecret: TOKEN_SECRET,
+    verifyPackageSignature: true,
+    ...overrides,
+  };
+}
 let counter = 0;
 
 /** Why the e2e tests cannot run here, or undefined. Under CI=true they always run. */
@@ -60,6 +74,8 @@ export interface CaseOptions {
   readonly packageFile: string;
   readonly managerUpAfterMs: number | null;
   readonly packagePath?: string;
+  /** Secret Manager refuses the token (HTTP 403) this long after start-up, as while an IAM grant propagates. */
+  readonly secretDeniedForMs?: number;
 }
 
 export class BootScriptCase {
@@ -115,7 +131,7 @@ export class BootScriptCase {
       token: this.opts.token,
       secretName: TOKEN_SECRET,
       aws: { region: AWS_REGION, accessKeyId: 'ASIAFAKEACCESSKEYID0', secretAccessKey: 'fake/secret/access/key/0000000000000000', sessionToken: 'fake-session-token-0000' },
-      gcp: { project: 'dskit-e2e-project', accessToken: 'ya29.fake-access-token' },
+      gcp: { project: 'dskit-e2e-project', accessToken: 'ya29.fake-access-token', secretDeniedForMs: this.opts.secretDeniedForMs },
     };
     const scenarioFile = path.join(this.work, 'scenario.json');
     fs.writeFileSync(scenarioFile, JSON.stringify(scenario), { mode: 0o600 });
