@@ -24,11 +24,29 @@ function Get-CloudTokenOnce {
     foreach ($part in $scope.Split('/')) { $key = Get-HmacSha256 $key $part }
     $signature = -join ((Get-HmacSha256 $key "AWS4-HMAC-SHA256`n$amzDate`n$scope`n$(Get-Sha256Hex ([Text.Encoding]::UTF8.GetBytes($canonical)))") | ForEach-Object { $_.ToString('x2') })
     $headers = @{ 'X-Amz-Date' = $amzDate; 'X-Amz-Security-Token' = $creds.Token; 'X-Amz-Target' = 'secretsmanager.GetSecretValue'; Authorization = "AWS4-HMAC-SHA256 Credential=$($creds.AccessKeyId)/$scope, SignedHeaders=$names, Signature=$signature" }
-    try { $answer = Invoke-RestMethod -Method Post -Uri "https://$endpoint/" -Headers $headers -ContentType 'application/x-amz-json-1.1' -Body $body -TimeoutSec 30 @ProxyArgs }
-    catch {
-        $why = "Secrets Manager GetSecretValue failed with role ${role}: $($_.Exception.Message) $($_.ErrorDetails.Message)"
-        if ("$($_.ErrorDetails.Message)" -match 'AccessDeniedException') { throw (New-Object UnauthorizedAccessException $why) }
+    try { $answer = Send-SecretsManager "https://$endpoint/" $headers $body }
+    catch { throw "Secrets Manager GetSecretValue failed with role ${role}: $($_.Exception.Message)" }
+    if ($answer.Status -ne 200) {
+        $why = "Secrets Manager GetSecretValue failed with role ${role}: HTTP $($answer.Status) $($answer.Body)"
+        if ($answer.Body -match 'AccessDeniedException') { throw (New-Object UnauthorizedAccessException $why) }
         throw $why
     }
-    $answer.SecretString
+    ($answer.Body | ConvertFrom-Json).SecretString
+}
+# HttpClient, not Invoke-RestMethod: PowerShell 7 refuses a SigV4 Authorization value as malformed
+# (its parser wants RFC 7235 tokens); TryAddWithoutValidation sends it as is, on 5.1 and 7 alike.
+function Send-SecretsManager([string]$Uri, [hashtable]$Headers, [byte[]]$Body) {
+    Add-Type -AssemblyName System.Net.Http
+    $handler = New-Object Net.Http.HttpClientHandler
+    if ($Proxy) { $handler.Proxy = New-Object Net.WebProxy($Proxy); $handler.UseProxy = $true }
+    $client = New-Object Net.Http.HttpClient($handler)
+    $client.Timeout = [TimeSpan]::FromSeconds(30)
+    $request = New-Object Net.Http.HttpRequestMessage([Net.Http.HttpMethod]::Post, $Uri)
+    $request.Content = New-Object Net.Http.ByteArrayContent(, $Body)
+    [void]$request.Content.Headers.TryAddWithoutValidation('Content-Type', 'application/x-amz-json-1.1')
+    foreach ($name in $Headers.Keys) { [void]$request.Headers.TryAddWithoutValidation($name, $Headers[$name]) }
+    try {
+        $response = $client.SendAsync($request).GetAwaiter().GetResult()
+        [pscustomobject]@{ Status = [int]$response.StatusCode; Body = $response.Content.ReadAsStringAsync().GetAwaiter().GetResult() }
+    } finally { $client.Dispose() }
 }

@@ -202,7 +202,7 @@ export class BootScriptCase {
 }
 
 /** Samples /proc/<pid>/cmdline and environ, as `ps e` would show them. */
-class TokenWatcher {
+export class TokenWatcher {
   cmdlineHits: string[] = [];
   environHits: string[] = [];
   samples = 0;

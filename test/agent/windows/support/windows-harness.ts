@@ -1,0 +1,228 @@
+/**
+ * One Windows boot-script run for real: the rendered script under pwsh, in a network namespace whose
+ * only peers are the same test doubles the Linux run uses (test/fixtures/fake-agent-endpoints), with
+ * the Windows-only commands stood in by test/fixtures/windows-stand-ins. `C:\ProgramData` and
+ * `C:\Program Files` are $env:ProgramData and $env:ProgramFiles, both under one test root.
+ *
+ * Names resolve through the namespace's own hosts file (`ip netns exec` binds /etc/netns/<ns>/hosts
+ * over /etc/hosts); .NET on Linux trusts the test CA through SSL_CERT_FILE (OpenSSL's variable,
+ * which .NET's X509 chain reads), and nothing else: a script that skipped certificate checks would
+ * be the only way around it.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as readline from 'node:readline';
+import type { Scenario } from '../../../fixtures/fake-agent-endpoints/server';
+import { AWS_REGION, FIXTURE_DIR, MANAGER_HOST, TLS_NAMES } from '../../support/assets';
+import { CLOUD_API_ADDRESS, MANAGER_ADDRESS, TENANT_NUMERIC_ID, TOKEN_SECRET, TokenWatcher, type RunResult, type ServerEvent } from '../../support/harness';
+import { REPO_ROOT } from '../../support/rootfs';
+import { pwshPath } from './pwsh';
+
+export const STAND_INS = path.join(REPO_ROOT, 'test', 'fixtures', 'windows-stand-ins');
+export const PROXY_PORT = 3128;
+const TSX = require.resolve('tsx/cjs');
+let counter = 0;
+
+export interface WindowsTls {
+  readonly caCert: string;
+  readonly tlsKey: string;
+  readonly tlsCert: string;
+}
+
+export interface WindowsCaseOptions {
+  readonly tls: WindowsTls;
+  readonly token: string;
+  readonly packageFile: string;
+  readonly managerUpAfterMs: number | null;
+  readonly secretDeniedReads?: number;
+  readonly proxy?: boolean;
+}
+
+const sh = (cmd: string, args: string[]) => {
+  const r = spawnSync(cmd, args, { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')}: ${r.stderr}`);
+  return r.stdout;
+};
+
+/** What EC2Launch v2 runs of `<powershell>...</powershell>` user data: the part between the tags. */
+export function userDataPowerShell(script: string): string {
+  const m = /^<powershell>\n([\s\S]*)<\/powershell>\n$/.exec(script);
+  return m ? m[1] : script;
+}
+
+export class WindowsBootScriptCase {
+  readonly events: ServerEvent[] = [];
+  /** The test root: ProgramData, Program Files, the user profile and temp folder live under it. */
+  readonly root: string;
+  private readonly work: string;
+  private readonly standInDir: string;
+  private readonly netns: string;
+  private readonly caseId: string;
+  private server?: ChildProcess;
+
+  constructor(private readonly opts: WindowsCaseOptions) {
+    this.work = fs.mkdtempSync(path.join(os.tmpdir(), 'dskit-win-e2e-'));
+    this.root = path.join(this.work, 'root');
+    this.standInDir = path.join(this.work, 'stand-ins');
+    this.caseId = `dskit-win-${process.pid}-${++counter}`;
+    this.netns = this.caseId;
+  }
+
+  async start(): Promise<void> {
+    for (const d of ['ProgramData', 'Program Files', 'Users/SYSTEM', 'Windows/Temp']) fs.mkdirSync(path.join(this.root, d), { recursive: true });
+    fs.mkdirSync(this.standInDir);
+    fs.writeFileSync(path.join(this.work, 'ca.pem'), this.opts.tls.caCert);
+    const etc = `/etc/netns/${this.netns}`;
+    fs.mkdirSync(etc, { recursive: true });
+    fs.writeFileSync(
+      path.join(etc, 'hosts'),
+      `127.0.0.1 localhost\n169.254.169.254 metadata.google.internal\n${MANAGER_ADDRESS} ${MANAGER_HOST}\n` +
+        TLS_NAMES.filter((n) => n !== MANAGER_HOST).map((n) => `${CLOUD_API_ADDRESS} ${n}\n`).join(''),
+    );
+    fs.writeFileSync(path.join(etc, 'resolv.conf'), 'nameserver 127.0.0.1\n');
+    sh('ip', ['netns', 'add', this.netns]);
+    sh('ip', ['-n', this.netns, 'link', 'set', 'lo', 'up']);
+    sh('ip', ['-n', this.netns, 'addr', 'add', '169.254.169.254/32', 'dev', 'lo']);
+
+    const hosts = Object.fromEntries(TLS_NAMES.map((n) => [n, n === MANAGER_HOST ? MANAGER_ADDRESS : CLOUD_API_ADDRESS]));
+    const scenario: Scenario = {
+      tlsKey: this.opts.tls.tlsKey,
+      tlsCert: this.opts.tls.tlsCert,
+      cloudApiAddress: CLOUD_API_ADDRESS,
+      managerAddress: MANAGER_ADDRESS,
+      managerPackagePort: 4119,
+      managerActivationPort: 4120,
+      managerUpAfterMs: this.opts.managerUpAfterMs,
+      packageFile: this.opts.packageFile,
+      packagePath: '/software/agent/Windows/x86_64/agent.msi',
+      tenantNumericId: TENANT_NUMERIC_ID,
+      token: this.opts.token,
+      secretName: TOKEN_SECRET,
+      aws: { region: AWS_REGION, accessKeyId: 'ASIAFAKEACCESSKEYID0', secretAccessKey: 'fake/secret/access/key/0000000000000000', sessionToken: 'fake-session-token-0000' },
+      gcp: { project: 'dskit-e2e-project', accessToken: 'ya29.fake-access-token' },
+      secretDeniedReads: this.opts.secretDeniedReads,
+      proxy: this.opts.proxy ? { port: PROXY_PORT, hosts } : undefined,
+    };
+    const scenarioFile = path.join(this.work, 'scenario.json');
+    fs.writeFileSync(scenarioFile, JSON.stringify(scenario), { mode: 0o600 });
+    const server = spawn('ip', ['netns', 'exec', this.netns, process.execPath, '--require', TSX, path.join(FIXTURE_DIR, 'server.ts'), scenarioFile], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      cwd: REPO_ROOT,
+    });
+    this.server = server;
+    let stderr = '';
+    server.stderr!.on('data', (d) => (stderr += d));
+    await new Promise<void>((resolve, reject) => {
+      const lines = readline.createInterface({ input: server.stdout! });
+      lines.on('line', (line) => {
+        const event = JSON.parse(line) as ServerEvent;
+        this.events.push(event);
+        if (event.type === 'ready') resolve();
+        if (event.type === 'fatal') reject(new Error(`fake endpoints: ${event.message}`));
+      });
+      server.on('exit', (code) => reject(new Error(`fake endpoints exited (${code}): ${stderr}`)));
+    });
+  }
+
+  /** The environment a Windows VM's boot script would see, under the test root. */
+  private environment(extra: Record<string, string>): string[] {
+    const pwsh = pwshPath();
+    const env: Record<string, string> = {
+      PATH: `${path.join(STAND_INS, 'bin')}:${path.dirname(pwsh)}:/usr/local/bin:/usr/bin:/bin`,
+      HOME: path.join(this.root, 'Users/SYSTEM'),
+      ProgramData: path.join(this.root, 'ProgramData'),
+      ProgramFiles: path.join(this.root, 'Program Files'),
+      TEMP: path.join(this.root, 'Windows/Temp'),
+      TMPDIR: path.join(this.root, 'Windows/Temp'),
+      PSModulePath: STAND_INS,
+      SSL_CERT_FILE: path.join(this.work, 'ca.pem'),
+      CURL_CA_BUNDLE: path.join(this.work, 'ca.pem'),
+      DSKIT_STAND_IN_DIR: this.standInDir,
+      DSKIT_STAND_IN_CASE: this.caseId,
+      POWERSHELL_TELEMETRY_OPTOUT: '1',
+      POWERSHELL_UPDATECHECK: 'Off',
+      DOTNET_CLI_TELEMETRY_OPTOUT: '1',
+      ...(process.env.DOTNET_ROOT ? { DOTNET_ROOT: process.env.DOTNET_ROOT } : {}),
+      ...extra,
+    };
+    return Object.entries(env).map(([k, v]) => `${k}=${v}`);
+  }
+
+  /** Run a rendered boot script as the cloud's agent would: saved as a .ps1, run with -File. */
+  async run(script: string, env: Record<string, string> = {}): Promise<RunResult> {
+    const file = path.join(this.root, 'Windows/Temp', `dskit-boot-${Date.now()}.ps1`);
+    fs.writeFileSync(file, userDataPowerShell(script));
+    const watcher = new TokenWatcher(this.opts.token);
+    const t0 = process.hrtime.bigint();
+    const child = spawn(
+      'ip',
+      ['netns', 'exec', this.netns, '/usr/bin/env', '-i', ...this.environment(env), pwshPath(), '-NoProfile', '-NonInteractive', '-ExecutionPolicy', 'Bypass', '-File', file],
+      { stdio: ['ignore', 'pipe', 'pipe'], cwd: this.root },
+    );
+    let output = '';
+    child.stdout!.on('data', (d) => (output += d));
+    child.stderr!.on('data', (d) => (output += d));
+    watcher.start();
+    const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+    watcher.stop();
+    const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+    return { code, output, seconds, tokenInCmdline: watcher.cmdlineHits, tokenInEnviron: watcher.environHits, samples: watcher.samples };
+  }
+
+  /** A datagram to 127.0.0.1:<port>/udp inside the namespace, as the agent's syslog sends it. */
+  sendSyslog(port: number, line: string): void {
+    sh('ip', ['netns', 'exec', this.netns, 'bash', '-c', `printf '%s' "$1" >/dev/udp/127.0.0.1/${port}`, '_', line]);
+  }
+
+  /** The stand-ins' call log (test/fixtures/windows-stand-ins). */
+  standInCalls(command?: string): Record<string, any>[] {
+    const file = path.join(this.standInDir, 'calls.jsonl');
+    if (!fs.existsSync(file)) return [];
+    const calls = fs.readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+    return command ? calls.filter((c) => c.command === command) : calls;
+  }
+
+  task(name: string): Record<string, any> | undefined {
+    const file = path.join(this.standInDir, `task-${name}.json`);
+    return fs.existsSync(file) ? JSON.parse(fs.readFileSync(file, 'utf8')) : undefined;
+  }
+
+  /** Files under the test root (everything the run could write) that contain `needle`. */
+  filesContaining(needle: string): string[] {
+    const r = spawnSync('grep', ['-rlF', needle, this.root, this.standInDir], { encoding: 'utf8' });
+    return r.stdout.split('\n').filter(Boolean).map((f) => f.slice(this.work.length));
+  }
+
+  readFile(rel: string): string {
+    return fs.readFileSync(path.join(this.root, rel), 'utf8');
+  }
+
+  exists(rel: string): boolean {
+    return fs.existsSync(path.join(this.root, rel));
+  }
+
+  ofType(type: string): ServerEvent[] {
+    return this.events.filter((e) => e.type === type);
+  }
+
+  async stop(): Promise<void> {
+    // What the run left running (the stand-in service, the syslog receiver) carries our case id.
+    const marker = Buffer.from(`DSKIT_STAND_IN_CASE=${this.caseId}\0`);
+    for (const pid of fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+      try {
+        if (fs.readFileSync(`/proc/${pid}/environ`).includes(marker)) process.kill(Number(pid), 'SIGKILL');
+      } catch {
+        /* gone already */
+      }
+    }
+    if (this.server && this.server.exitCode === null) {
+      this.server.kill('SIGTERM');
+      await new Promise((r) => this.server!.once('exit', r));
+    }
+    spawnSync('ip', ['netns', 'del', this.netns]);
+    fs.rmSync(`/etc/netns/${this.netns}`, { recursive: true, force: true });
+    fs.rmSync(this.work, { recursive: true, force: true });
+  }
+}
