@@ -171,6 +171,20 @@ export class WindowsBootScriptCase {
     return { code, output, seconds, tokenInCmdline: watcher.cmdlineHits, tokenInEnviron: watcher.environHits, samples: watcher.samples };
   }
 
+  /** Bring a manager that is down (managerUpAfterMs: null) up now. */
+  bringManagerUp(): void {
+    this.server!.kill('SIGUSR2');
+  }
+
+  /** Resolves once the VM's log has a line matching `what` (the run goes on meanwhile). */
+  async logShows(what: RegExp, timeoutMs = 120_000): Promise<void> {
+    const log = path.join(this.root, 'ProgramData/dskit/dskit-agent.log');
+    for (const started = Date.now(); Date.now() - started < timeoutMs; await new Promise((r) => setTimeout(r, 100))) {
+      if (fs.existsSync(log) && what.test(fs.readFileSync(log, 'utf8'))) return;
+    }
+    throw new Error(`the VM's log never showed ${what}`);
+  }
+
   /** A datagram to 127.0.0.1:<port>/udp inside the namespace, as the agent's syslog sends it. */
   sendSyslog(port: number, line: string): void {
     sh('ip', ['netns', 'exec', this.netns, 'bash', '-c', `printf '%s' "$1" >/dev/udp/127.0.0.1/${port}`, '_', line]);
