@@ -60,6 +60,8 @@ export interface CaseOptions {
   readonly packageFile: string;
   readonly managerUpAfterMs: number | null;
   readonly packagePath?: string;
+  /** A CONNECT proxy on CLOUD_API_ADDRESS:3128 (manager.proxy http://127.0.0.2:3128). */
+  readonly proxy?: boolean;
 }
 
 export class BootScriptCase {
@@ -116,6 +118,7 @@ export class BootScriptCase {
       secretName: TOKEN_SECRET,
       aws: { region: AWS_REGION, accessKeyId: 'ASIAFAKEACCESSKEYID0', secretAccessKey: 'fake/secret/access/key/0000000000000000', sessionToken: 'fake-session-token-0000' },
       gcp: { project: 'dskit-e2e-project', accessToken: 'ya29.fake-access-token' },
+      proxy: this.opts.proxy ? { port: 3128, hosts: Object.fromEntries(TLS_NAMES.map((n) => [n, n === MANAGER_HOST ? MANAGER_ADDRESS : CLOUD_API_ADDRESS])) } : undefined,
     };
     const scenarioFile = path.join(this.work, 'scenario.json');
     fs.writeFileSync(scenarioFile, JSON.stringify(scenario), { mode: 0o600 });
