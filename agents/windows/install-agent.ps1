@@ -1,4 +1,4 @@
-# Deep Security agent install and activation on Windows, shared by every cloud (SPEC §4).
+# Deep Security agent install and activation on Windows, shared by every cloud (SPEC section 4).
 # Runs in Windows PowerShell 5.1 (EC2Launch v2 and GCE's startup scripts start powershell.exe):
 # test/agent/windows/ps51-gate.ps1 refuses what only PowerShell 7 understands.
 # dskit renders: settings, then this file, then the cloud's pieces, which define
@@ -199,9 +199,10 @@ function Invoke-DsaControl([string]$What, [string[]]$Arguments) {
 # expansions: the agent's proxy is rebuilt from the URL's host and port alone, both checked.
 function Get-DsaProxyAddress {
     $uri = $null
-    if (-not [Uri]::TryCreate($Proxy, [UriKind]::Absolute, [ref]$uri) -or $uri.Scheme -notmatch '^https?$') { Stop-Dskit "manager.proxy $Proxy is not an http(s):// URL" }
+    $plain = 'manager.proxy must be http(s)://host[:port] with a plain host name or IP address'
+    if (-not [Uri]::TryCreate($Proxy, [UriKind]::Absolute, [ref]$uri) -or $uri.Scheme -notmatch '^https?$') { Stop-Dskit "$plain, not $Proxy" }
     if ($uri.UserInfo) { Stop-Dskit 'manager.proxy carries credentials: on Windows the agent takes them with dsa_control -u, which dskit does not do; use a proxy without authentication' }
-    if ($uri.Host -notmatch '^[A-Za-z0-9.-]+$|^\[[0-9A-Fa-f:.]+\]$') { Stop-Dskit "manager.proxy host $($uri.Host) is not a plain host name or IP address" }
+    if ($uri.Host -notmatch '^[A-Za-z0-9.-]+$|^\[[0-9A-Fa-f:.]+\]$') { Stop-Dskit "$plain, not $Proxy" }
     "$($uri.Host):$($uri.Port)"
 }
 
