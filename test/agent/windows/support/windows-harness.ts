@@ -9,20 +9,25 @@
  * which .NET's X509 chain reads), and nothing else: a script that skipped certificate checks would
  * be the only way around it.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import * as readline from 'node:readline';
-import type { Scenario } from '../../../fixtures/fake-agent-endpoints/server';
-import { AWS_REGION, FIXTURE_DIR, MANAGER_HOST, TLS_NAMES } from '../../support/assets';
-import { CLOUD_API_ADDRESS, MANAGER_ADDRESS, TENANT_NUMERIC_ID, TOKEN_SECRET, TokenWatcher, type RunResult, type ServerEvent } from '../../support/harness';
+import {
+  addTestNamespace,
+  startFakeEndpoints,
+  stopFakeEndpoints,
+  TEST_HOSTS_FILE,
+  testScenario,
+  EndpointsCase,
+  runWatched,
+  type RunResult,
+} from '../../support/harness';
 import { REPO_ROOT } from '../../support/rootfs';
 import { pwshPath } from './pwsh';
 
+export { PROXY_PORT } from '../../support/harness';
 export const STAND_INS = path.join(REPO_ROOT, 'test', 'fixtures', 'windows-stand-ins');
-export const PROXY_PORT = 3128;
-const TSX = require.resolve('tsx/cjs');
 let counter = 0;
 
 export interface WindowsTls {
@@ -52,8 +57,7 @@ export function userDataPowerShell(script: string): string {
   return m ? m[1] : script;
 }
 
-export class WindowsBootScriptCase {
-  readonly events: ServerEvent[] = [];
+export class WindowsBootScriptCase extends EndpointsCase {
   /** The test root: ProgramData, Program Files, the user profile and temp folder live under it. */
   readonly root: string;
   private readonly work: string;
@@ -63,6 +67,7 @@ export class WindowsBootScriptCase {
   private server?: ChildProcess;
 
   constructor(private readonly opts: WindowsCaseOptions) {
+    super();
     this.work = fs.mkdtempSync(path.join(os.tmpdir(), 'dskit-win-e2e-'));
     this.root = path.join(this.work, 'root');
     this.standInDir = path.join(this.work, 'stand-ins');
@@ -76,54 +81,19 @@ export class WindowsBootScriptCase {
     fs.writeFileSync(path.join(this.work, 'ca.pem'), this.opts.tls.caCert);
     const etc = `/etc/netns/${this.netns}`;
     fs.mkdirSync(etc, { recursive: true });
-    fs.writeFileSync(
-      path.join(etc, 'hosts'),
-      `127.0.0.1 localhost\n169.254.169.254 metadata.google.internal\n${MANAGER_ADDRESS} ${MANAGER_HOST}\n` +
-        TLS_NAMES.filter((n) => n !== MANAGER_HOST).map((n) => `${CLOUD_API_ADDRESS} ${n}\n`).join(''),
-    );
+    fs.writeFileSync(path.join(etc, 'hosts'), TEST_HOSTS_FILE);
     fs.writeFileSync(path.join(etc, 'resolv.conf'), 'nameserver 127.0.0.1\n');
-    sh('ip', ['netns', 'add', this.netns]);
-    sh('ip', ['-n', this.netns, 'link', 'set', 'lo', 'up']);
-    sh('ip', ['-n', this.netns, 'addr', 'add', '169.254.169.254/32', 'dev', 'lo']);
-
-    const hosts = Object.fromEntries(TLS_NAMES.map((n) => [n, n === MANAGER_HOST ? MANAGER_ADDRESS : CLOUD_API_ADDRESS]));
-    const scenario: Scenario = {
-      tlsKey: this.opts.tls.tlsKey,
-      tlsCert: this.opts.tls.tlsCert,
-      cloudApiAddress: CLOUD_API_ADDRESS,
-      managerAddress: MANAGER_ADDRESS,
-      managerPackagePort: 4119,
-      managerActivationPort: 4120,
-      managerUpAfterMs: this.opts.managerUpAfterMs,
+    addTestNamespace(this.netns);
+    const scenario = testScenario({
+      tls: this.opts.tls,
+      token: this.opts.token,
       packageFile: this.opts.packageFile,
       packagePath: '/software/agent/Windows/x86_64/agent.msi',
-      tenantNumericId: TENANT_NUMERIC_ID,
-      token: this.opts.token,
-      secretName: TOKEN_SECRET,
-      aws: { region: AWS_REGION, accessKeyId: 'ASIAFAKEACCESSKEYID0', secretAccessKey: 'fake/secret/access/key/0000000000000000', sessionToken: 'fake-session-token-0000' },
-      gcp: { project: 'dskit-e2e-project', accessToken: 'ya29.fake-access-token' },
+      managerUpAfterMs: this.opts.managerUpAfterMs,
       secretDeniedReads: this.opts.secretDeniedReads,
-      proxy: this.opts.proxy ? { port: PROXY_PORT, hosts } : undefined,
-    };
-    const scenarioFile = path.join(this.work, 'scenario.json');
-    fs.writeFileSync(scenarioFile, JSON.stringify(scenario), { mode: 0o600 });
-    const server = spawn('ip', ['netns', 'exec', this.netns, process.execPath, '--require', TSX, path.join(FIXTURE_DIR, 'server.ts'), scenarioFile], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      cwd: REPO_ROOT,
+      proxy: this.opts.proxy,
     });
-    this.server = server;
-    let stderr = '';
-    server.stderr!.on('data', (d) => (stderr += d));
-    await new Promise<void>((resolve, reject) => {
-      const lines = readline.createInterface({ input: server.stdout! });
-      lines.on('line', (line) => {
-        const event = JSON.parse(line) as ServerEvent;
-        this.events.push(event);
-        if (event.type === 'ready') resolve();
-        if (event.type === 'fatal') reject(new Error(`fake endpoints: ${event.message}`));
-      });
-      server.on('exit', (code) => reject(new Error(`fake endpoints exited (${code}): ${stderr}`)));
-    });
+    this.server = await startFakeEndpoints(this.netns, scenario, this.work, this.events);
   }
 
   /** The environment a Windows VM's boot script would see, under the test root. */
@@ -154,21 +124,12 @@ export class WindowsBootScriptCase {
   async run(script: string, env: Record<string, string> = {}): Promise<RunResult> {
     const file = path.join(this.root, 'Windows/Temp', `dskit-boot-${Date.now()}.ps1`);
     fs.writeFileSync(file, userDataPowerShell(script));
-    const watcher = new TokenWatcher(this.opts.token);
-    const t0 = process.hrtime.bigint();
-    const child = spawn(
+    return runWatched(
       'ip',
       ['netns', 'exec', this.netns, '/usr/bin/env', '-i', ...this.environment(env), pwshPath(), '-NoProfile', '-NonInteractive', '-ExecutionPolicy', 'Bypass', '-File', file],
-      { stdio: ['ignore', 'pipe', 'pipe'], cwd: this.root },
+      this.opts.token,
+      this.root,
     );
-    let output = '';
-    child.stdout!.on('data', (d) => (output += d));
-    child.stderr!.on('data', (d) => (output += d));
-    watcher.start();
-    const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
-    watcher.stop();
-    const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
-    return { code, output, seconds, tokenInCmdline: watcher.cmdlineHits, tokenInEnviron: watcher.environHits, samples: watcher.samples };
   }
 
   /** Bring a manager that is down (managerUpAfterMs: null) up now. */
@@ -209,18 +170,6 @@ export class WindowsBootScriptCase {
     return r.stdout.split('\n').filter(Boolean).map((f) => f.slice(this.work.length));
   }
 
-  readFile(rel: string): string {
-    return fs.readFileSync(path.join(this.root, rel), 'utf8');
-  }
-
-  exists(rel: string): boolean {
-    return fs.existsSync(path.join(this.root, rel));
-  }
-
-  ofType(type: string): ServerEvent[] {
-    return this.events.filter((e) => e.type === type);
-  }
-
   async stop(): Promise<void> {
     // What the run left running (the stand-in service, the syslog receiver) carries our case id.
     const marker = Buffer.from(`DSKIT_STAND_IN_CASE=${this.caseId}\0`);
@@ -231,10 +180,7 @@ export class WindowsBootScriptCase {
         /* gone already */
       }
     }
-    if (this.server && this.server.exitCode === null) {
-      this.server.kill('SIGTERM');
-      await new Promise((r) => this.server!.once('exit', r));
-    }
+    await stopFakeEndpoints(this.server);
     spawnSync('ip', ['netns', 'del', this.netns]);
     fs.rmSync(`/etc/netns/${this.netns}`, { recursive: true, force: true });
     fs.rmSync(this.work, { recursive: true, force: true });
