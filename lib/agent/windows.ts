@@ -24,9 +24,9 @@ function deployTimeVars(params: CloudScriptParams): [string, string][] {
 }
 
 /**
- * Decompresses the body and runs it in the script's own scope (Windows PowerShell 5.1 has no
- * Expand-Archive for streams; GZipStream is .NET Framework's). A script block, not a file: no
- * execution policy applies, and nothing is left on disk.
+ * Decompresses the body with .NET Framework's GZipStream (nothing to install on 5.1) and runs it in
+ * the script's own scope. A script block, not a file: no execution policy applies, and nothing is
+ * left on disk.
  */
 const UNPACK =
   '$DskitGzip = New-Object IO.Compression.GZipStream((New-Object IO.MemoryStream(,[Convert]::FromBase64String($DskitBody))), [IO.Compression.CompressionMode]::Decompress)\n' +
