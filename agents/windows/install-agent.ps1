@@ -211,9 +211,9 @@ function Invoke-Activation {
     # then set the proxies, then activate.
     if (-not (Invoke-DsaControl 'reset' @('-r'))) { Stop-Dskit "dsa_control -r did not succeed: $($script:DsaOutput)" }
     if ($script:DsaProxy) {
-        if (-not (Invoke-DsaControl 'manager proxy' @('-x', "dsm_proxy://$($script:DsaProxy)/"))) { $Warnings.Add("could not set the agent's manager proxy") }
+        if (-not (Invoke-DsaControl 'manager proxy' @('-x', "dsm_proxy://$($script:DsaProxy)/"))) { Add-DskitWarning "could not set the agent's manager proxy" }
         # Updates come from relays (Trend Micro's own for Workload Security): same proxy.
-        if (-not (Invoke-DsaControl 'relay proxy' @('-y', "relay_proxy://$($script:DsaProxy)/"))) { $Warnings.Add("could not set the agent's relay proxy") }
+        if (-not (Invoke-DsaControl 'relay proxy' @('-y', "relay_proxy://$($script:DsaProxy)/"))) { Add-DskitWarning "could not set the agent's relay proxy" }
     }
     $arguments = @('-a', $ActivationUrl)
     if ($TenantId) { $arguments += "tenantID:$TenantId" }
@@ -243,10 +243,16 @@ while (`$true) { `$line = [Text.Encoding]::UTF8.GetString(`$udp.Receive([ref]`$f
     Start-ScheduledTask -TaskName 'dskit-syslog-receiver'
 }
 
+# A warning goes into the log now and into the outcome's reason at the end.
+function Add-DskitWarning([string]$Text) {
+    $Warnings.Add($Text)
+    Write-DskitLog "WARNING: $Text"
+}
+
 function Complete-Dskit([string]$Reason) {
-    try { Set-DskitEvents } catch { $Warnings.Add("event shipping: $($_.Exception.Message)"); Write-DskitLog "WARNING: event shipping: $($_.Exception.Message)" }
+    try { Set-DskitEvents } catch { Add-DskitWarning "event shipping: $($_.Exception.Message)" }
     if (Get-Command Set-DskitExpiry -ErrorAction SilentlyContinue) {
-        try { Set-DskitExpiry } catch { $Warnings.Add("expiry: $($_.Exception.Message)"); Write-DskitLog "WARNING: expiry: $($_.Exception.Message)" }
+        try { Set-DskitExpiry } catch { Add-DskitWarning "expiry: $($_.Exception.Message)" }
     }
     foreach ($w in $Warnings) { $Reason += "; warning: $w" }
     Write-DskitLog "SUCCESS: $Reason"
