@@ -338,12 +338,14 @@ dsa_control_retry() {
 
 activate() {
   local args out
+  # Reset first: -r clears the agent's configuration, proxies included (Trend's scripts reset, then
+  # set the proxies, then activate).
+  dsa_control_retry reset -r >/dev/null || fail "dsa_control -r did not succeed"
   if [[ -n $PROXY ]]; then
     "$AGENT_DIR/dsa_control" -x "dsm_proxy://${PROXY#*://}" >/dev/null 2>&1 || warn "could not set the agent's manager proxy"
     # Updates come from relays (Trend Micro's own for Workload Security): same proxy.
     "$AGENT_DIR/dsa_control" -y "relay_proxy://${PROXY#*://}" >/dev/null 2>&1 || warn "could not set the agent's relay proxy"
   fi
-  dsa_control_retry reset -r >/dev/null || fail "dsa_control -r did not succeed"
   args=(-a "$ACTIVATION_URL")
   [[ -n $TENANT_ID ]] && args+=("tenantID:$TENANT_ID")
   args+=("token:$TOKEN" "policyid:$POLICY_ID")

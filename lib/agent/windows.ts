@@ -1,7 +1,10 @@
 /**
  * The Windows boot script: settings, then agents/windows/install-agent.ps1, then the cloud's
- * pieces. On AWS it is wrapped in <powershell> for EC2Launch.
+ * pieces. On AWS it is wrapped in <powershell> for EC2Launch, and everything but the deploy-time
+ * values is gzip+base64 so it fits EC2's 16 KB user data (as the Linux script is); `readable` is the
+ * same script with that body inline.
  */
+import { gzipSync } from 'node:zlib';
 import { psQuote, stripPowerShellComments } from './shell';
 import type { ScriptSettings } from './settings';
 import { agentSource, windowsSources } from './sources';
@@ -13,16 +16,28 @@ const assign = (vars: readonly (readonly [string, string | number | boolean])[])
     .map(([name, value]) => `$${name} = ${typeof value === 'string' ? psQuote(value) : typeof value === 'boolean' ? `$${value}` : value}\n`)
     .join('');
 
+/** Values only the deploy knows (CDK tokens, Terraform expressions): they stay outside the compressed body. */
+function deployTimeVars(params: CloudScriptParams): [string, string][] {
+  return params.cloud === 'aws'
+    ? [['AwsRegion', params.region], ['WaitHandleUrl', params.waitHandleUrl], ['LogGroupName', params.logGroupName]]
+    : [['GcpProject', params.project], ['LogName', params.logName]];
+}
+
+/**
+ * Decompresses the body with .NET Framework's GZipStream (nothing to install on 5.1) and runs it in
+ * the script's own scope. A script block, not a file: no execution policy applies, and nothing is
+ * left on disk.
+ */
+const UNPACK =
+  '$DskitGzip = New-Object IO.Compression.GZipStream((New-Object IO.MemoryStream(,[Convert]::FromBase64String($DskitBody))), [IO.Compression.CompressionMode]::Decompress)\n' +
+  '. ([ScriptBlock]::Create((New-Object IO.StreamReader($DskitGzip, [Text.Encoding]::UTF8)).ReadToEnd()))\n';
+
 export function renderWindows(s: ScriptSettings, params: CloudScriptParams): RenderedScript {
-  const cloudVars: [string, string][] =
-    params.cloud === 'aws'
-      ? [['AwsRegion', params.region], ['WaitHandleUrl', params.waitHandleUrl], ['LogGroupName', params.logGroupName]]
-      : [['GcpProject', params.project], ['LogName', params.logName]];
-  const body =
+  const banner =
     `# dskit boot script for ${s.displayName}: installs and activates the Deep Security agent (agents/windows).\n` +
-    "# The activation token is read at boot from the secret store with the VM's identity; it is not in here.\n" +
+    "# The activation token is read at boot from the secret store with the VM's identity; it is not in here.\n";
+  const body =
     assign([
-      ...cloudVars,
       ['DisplayName', s.displayName],
       ['Cloud', s.cloud],
       ['ManagerUrl', s.managerUrl],
@@ -43,6 +58,15 @@ export function renderWindows(s: ScriptSettings, params: CloudScriptParams): Ren
       .map((file) => stripPowerShellComments(agentSource(file)))
       .join('') +
     'Invoke-DskitMain\n';
-  const script = params.cloud === 'aws' ? `<powershell>\n${body}</powershell>\n` : body;
-  return { script, readable: script };
+  const head = banner + assign(deployTimeVars(params));
+  if (params.cloud !== 'aws') {
+    const script = head + body;
+    return { script, readable: script };
+  }
+  const packed = gzipSync(Buffer.from(body, 'utf8'), { level: 9 }).toString('base64');
+  const script =
+    `<powershell>\n${head}` +
+    "# The rest is gzip+base64 to fit EC2's 16 KB user data; `npx dskit agent-script --readable` prints it inline.\n" +
+    `$DskitBody = '${packed}'\n${UNPACK}</powershell>\n`;
+  return { script, readable: `<powershell>\n${head}${body}</powershell>\n` };
 }

@@ -41,13 +41,13 @@ const config = configWith((raw) => {
 
 let assets: TestAssets;
 
-function script(cloud: 'aws' | 'gcp', signingKey = assets.signingKeyArmored): string {
-  const vm = findVm(config, cloud, 'web');
+function script(cloud: 'aws' | 'gcp', signingKey = assets.signingKeyArmored, cfg = config): string {
+  const vm = findVm(cfg, cloud, 'web');
   const params =
     cloud === 'aws'
       ? ({ cloud, region: AWS_REGION, waitHandleUrl: `https://${WAIT_HANDLE_HOST}/arn%3Aaws%3Acloudformation/handle?X-Amz-Signature=abc`, logGroupName: '/dskit/ds-eval/ds-events', signingKey } as const)
       : ({ cloud, project: 'dskit-e2e-project', logName: 'ds-events', signingKey } as const);
-  return renderBootScript(config, vm, 1, params).script;
+  return renderBootScript(cfg, vm, 1, params).script;
 }
 
 const newToken = () => randomUUID().toUpperCase();
@@ -247,5 +247,35 @@ describeE2e('bad packages are refused', () => {
     expect(status).toMatch(/^failed: /);
     expect(status).toMatch(reason);
     expect(c.ofType('agent-command')).toEqual([]);
+  });
+});
+
+describeE2e('through a proxy', () => {
+  let c: BootScriptCase;
+  let run: RunResult;
+
+  beforeAll(async () => {
+    const proxied = configWith((raw) => {
+      raw.manager = { ...config.manager, type: 'dsm', proxy: 'http://127.0.0.2:3128' };
+      raw.policy = { id: 9, groupId: 3, relayGroupId: 0 };
+      raw.gcp.project = 'dskit-e2e-project';
+      raw.gcp.vms = [{ name: 'web', os: 'debian-12', count: 1 }];
+    });
+    c = new BootScriptCase({ assets, token: newToken(), packageFile: assets.signedDeb, managerUpAfterMs: 0, proxy: true });
+    await c.start();
+    run = await c.run(script('gcp', assets.signingKeyArmored, proxied), FAST);
+  });
+  afterAll(() => c?.stop());
+
+  test('downloads through the proxy; resets the agent first, then sets its proxies, then activates', () => {
+    expect(run.code).toBe(0);
+    expect(c.ofType('proxy-connect').map((e) => e.target)).toContain(`${MANAGER_HOST}:4119`);
+    // -r clears the agent's configuration: proxies set before it would be lost (Trend's scripts reset first).
+    expect(c.ofType('agent-command').map((e) => [e.command, e.args[1]])).toEqual([
+      ['reset', undefined],
+      ['x', 'dsm_proxy://127.0.0.2:3128'],
+      ['y', 'relay_proxy://127.0.0.2:3128'],
+      ['activate', `dsm://${MANAGER_HOST}:4120/`],
+    ]);
   });
 });

@@ -63,6 +63,15 @@ describe('every rendered variant', () => {
     expect(boot.readable.endsWith(body)).toBe(true);
     expect(body).toContain("DISPLAY_NAME='ds-eval-aws-l0x-1'");
   });
+
+  test('the AWS Windows compressed body is exactly the readable script\'s body', () => {
+    const boot = all.find((v) => v.cloud === 'aws' && v.boot.platform === 'windows')!.boot;
+    const packed = /\$DskitBody = '([A-Za-z0-9+/=]+)'/.exec(boot.script)![1];
+    const body = gunzipSync(Buffer.from(packed, 'base64')).toString('utf8');
+    expect(boot.readable.endsWith(`${body}</powershell>\n`)).toBe(true);
+    expect(body).toContain("$DisplayName = 'ds-eval-aws-win-1'");
+    expect(boot.script).not.toContain('$DisplayName');
+  });
 });
 
 describe('shellcheck', () => {
@@ -132,7 +141,7 @@ describe('what a boot script says', () => {
 
   test.each(['aws', 'gcp'] as const)('Windows on %s: activation arguments, token kept out of logs, outcome report', (cloud) => {
     const boot = renderBootScript(config, findVm(config, cloud, 'win'), 1, cloud === 'aws' ? awsParams() : gcpParams());
-    const s = boot.script;
+    const s = boot.readable;
     expect(s).toContain(`$DisplayName = 'ds-eval-${cloud}-win-1'`);
     expect(s).toContain('$PolicyId = 9');
     expect(s).toContain('$GroupId = 12');
@@ -140,7 +149,7 @@ describe('what a boot script says', () => {
     expect(s).toContain('"token:$($script:Token)", "policyid:$PolicyId"');
     expect(s).toContain('"displayname:$DisplayName"');
     expect(s).toContain("'Agent-Version-Control' = 'on'");
-    expect(s).toContain('?tenantID=$TenantNumericId');
+    expect(s).toContain('"tenantID=$TenantNumericId"');
     expect(s).toContain('Get-AuthenticodeSignature');
     // The token is never handed to the log: no log line interpolates it, dsa_control output is redacted.
     for (const line of s.split('\n').filter((l) => l.includes('Write-DskitLog'))) expect(line).not.toMatch(/\$script:Token|\$Token\b/);

@@ -30,7 +30,7 @@ export interface TestAssets {
 const run = (cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; input?: string } = {}) =>
   execFileSync(cmd, args, { cwd: opts.cwd, env: opts.env ?? process.env, input: opts.input, stdio: ['pipe', 'pipe', 'pipe'] });
 
-function makeTls(dir: string): { caCert: string; tlsKey: string; tlsCert: string } {
+export function makeTls(dir: string): { caCert: string; tlsKey: string; tlsCert: string } {
   const p = (f: string) => path.join(dir, f);
   run('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '2', '-subj', '/CN=dskit test CA', '-keyout', p('ca.key'), '-out', p('ca.pem')]);
   run('openssl', ['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-subj', `/CN=${MANAGER_HOST}`, '-keyout', p('server.key'), '-out', p('server.csr')]);

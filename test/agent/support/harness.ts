@@ -51,6 +51,84 @@ const sh = (cmd: string, args: string[]) => {
   return r.stdout;
 };
 
+/** Names resolve the way the cloud's would; nothing else resolves (the mirror, dl.google.com). */
+export const TEST_HOSTS_FILE =
+  `127.0.0.1 localhost\n169.254.169.254 metadata.google.internal\n${MANAGER_ADDRESS} ${MANAGER_HOST}\n` +
+  TLS_NAMES.filter((n) => n !== MANAGER_HOST).map((n) => `${CLOUD_API_ADDRESS} ${n}\n`).join('');
+export const PROXY_PORT = 3128;
+
+/** A network namespace whose loopback also holds the link-local metadata address. */
+export function addTestNamespace(netns: string): void {
+  sh('ip', ['netns', 'add', netns]);
+  sh('ip', ['-n', netns, 'link', 'set', 'lo', 'up']);
+  sh('ip', ['-n', netns, 'addr', 'add', '169.254.169.254/32', 'dev', 'lo']);
+}
+
+export interface ScenarioOptions {
+  readonly tls: { readonly tlsKey: string; readonly tlsCert: string };
+  readonly token: string;
+  readonly packageFile: string;
+  readonly packagePath: string;
+  readonly managerUpAfterMs: number | null;
+  readonly secretDeniedReads?: number;
+  /** Secret Manager refuses the token (HTTP 403) this long after start-up, as while an IAM grant propagates. */
+  readonly secretDeniedForMs?: number;
+  /** A CONNECT proxy on CLOUD_API_ADDRESS:PROXY_PORT. */
+  readonly proxy?: boolean;
+}
+
+/** What the doubles play for one case: the same manager, cloud identities and names for every platform. */
+export function testScenario(o: ScenarioOptions): Scenario {
+  return {
+    tlsKey: o.tls.tlsKey,
+    tlsCert: o.tls.tlsCert,
+    cloudApiAddress: CLOUD_API_ADDRESS,
+    managerAddress: MANAGER_ADDRESS,
+    managerPackagePort: 4119,
+    managerActivationPort: 4120,
+    managerUpAfterMs: o.managerUpAfterMs,
+    packageFile: o.packageFile,
+    packagePath: o.packagePath,
+    tenantNumericId: TENANT_NUMERIC_ID,
+    token: o.token,
+    secretName: TOKEN_SECRET,
+    aws: { region: AWS_REGION, accessKeyId: 'ASIAFAKEACCESSKEYID0', secretAccessKey: 'fake/secret/access/key/0000000000000000', sessionToken: 'fake-session-token-0000' },
+    gcp: { project: 'dskit-e2e-project', accessToken: 'ya29.fake-access-token', secretDeniedForMs: o.secretDeniedForMs },
+    secretDeniedReads: o.secretDeniedReads,
+    proxy: o.proxy ? { port: PROXY_PORT, hosts: Object.fromEntries(TLS_NAMES.map((n) => [n, n === MANAGER_HOST ? MANAGER_ADDRESS : CLOUD_API_ADDRESS])) } : undefined,
+  };
+}
+
+/** The doubles (fake-agent-endpoints/server.ts) inside the namespace; their events go to `events`. Resolves once they listen. */
+export async function startFakeEndpoints(netns: string, scenario: Scenario, workDir: string, events: ServerEvent[]): Promise<ChildProcess> {
+  const scenarioFile = path.join(workDir, 'scenario.json');
+  fs.writeFileSync(scenarioFile, JSON.stringify(scenario), { mode: 0o600 });
+  const server = spawn('ip', ['netns', 'exec', netns, process.execPath, '--require', TSX, path.join(FIXTURE_DIR, 'server.ts'), scenarioFile], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    cwd: REPO_ROOT,
+  });
+  let stderr = '';
+  server.stderr!.on('data', (d) => (stderr += d));
+  await new Promise<void>((resolve, reject) => {
+    const lines = readline.createInterface({ input: server.stdout! });
+    lines.on('line', (line) => {
+      const event = JSON.parse(line) as ServerEvent;
+      events.push(event);
+      if (event.type === 'ready') resolve();
+      if (event.type === 'fatal') reject(new Error(`fake endpoints: ${event.message}`));
+    });
+    server.on('exit', (code) => reject(new Error(`fake endpoints exited (${code}): ${stderr}`)));
+  });
+  return server;
+}
+
+export async function stopFakeEndpoints(server: ChildProcess | undefined): Promise<void> {
+  if (server && server.exitCode === null) {
+    server.kill('SIGTERM');
+    await new Promise((r) => server.once('exit', r));
+  }
+}
+
 export interface ServerEvent {
   readonly type: string;
   readonly [key: string]: any;
@@ -76,10 +154,44 @@ export interface CaseOptions {
   readonly packagePath?: string;
   /** Secret Manager refuses the token (HTTP 403) this long after start-up, as while an IAM grant propagates. */
   readonly secretDeniedForMs?: number;
+  /** A CONNECT proxy on CLOUD_API_ADDRESS:PROXY_PORT (manager.proxy http://127.0.0.2:3128). */
+  readonly proxy?: boolean;
 }
 
-export class BootScriptCase {
+/** What every boot-script case has: the doubles' events, and the files under the VM's root. */
+export abstract class EndpointsCase {
   readonly events: ServerEvent[] = [];
+  abstract readonly root: string;
+
+  readFile(rel: string): string {
+    return fs.readFileSync(path.join(this.root, rel), 'utf8');
+  }
+
+  exists(rel: string): boolean {
+    return fs.existsSync(path.join(this.root, rel));
+  }
+
+  ofType(type: string): ServerEvent[] {
+    return this.events.filter((e) => e.type === type);
+  }
+}
+
+/** Runs a boot script's process while sampling every process for the token; its output and exit. */
+export async function runWatched(command: string, args: string[], token: string, cwd?: string): Promise<RunResult> {
+  const watcher = new TokenWatcher(token);
+  const t0 = process.hrtime.bigint();
+  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], cwd });
+  let output = '';
+  child.stdout!.on('data', (d) => (output += d));
+  child.stderr!.on('data', (d) => (output += d));
+  watcher.start();
+  const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+  watcher.stop();
+  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  return { code, output, seconds, tokenInCmdline: watcher.cmdlineHits, tokenInEnviron: watcher.environHits, samples: watcher.samples };
+}
+
+export class BootScriptCase extends EndpointsCase {
   readonly root: string;
   private readonly work: string;
   private readonly netns: string;
@@ -87,6 +199,7 @@ export class BootScriptCase {
   private mounted: string[] = [];
 
   constructor(private readonly opts: CaseOptions) {
+    super();
     this.work = fs.mkdtempSync(path.join(os.tmpdir(), 'dskit-e2e-'));
     this.root = path.join(this.work, 'root');
     this.netns = `dskit-e2e-${process.pid}-${++counter}`;
@@ -105,53 +218,21 @@ export class BootScriptCase {
     sh('mount', ['-t', 'proc', 'proc', path.join(this.root, 'proc')]);
     this.mounted.push(path.join(this.root, 'proc'));
     // Names resolve the way the cloud's would; nothing else resolves (the mirror, dl.google.com).
-    fs.writeFileSync(
-      path.join(this.root, 'etc/hosts'),
-      `127.0.0.1 localhost\n169.254.169.254 metadata.google.internal\n${MANAGER_ADDRESS} ${MANAGER_HOST}\n` +
-        TLS_NAMES.filter((n) => n !== MANAGER_HOST).map((n) => `${CLOUD_API_ADDRESS} ${n}\n`).join(''),
-    );
+    fs.writeFileSync(path.join(this.root, 'etc/hosts'), TEST_HOSTS_FILE);
     fs.writeFileSync(path.join(this.root, 'etc/resolv.conf'), 'nameserver 127.0.0.1\n');
     fs.appendFileSync(path.join(this.root, 'etc/ssl/certs/ca-certificates.crt'), this.opts.assets.caCert);
 
-    sh('ip', ['netns', 'add', this.netns]);
-    sh('ip', ['-n', this.netns, 'link', 'set', 'lo', 'up']);
-    sh('ip', ['-n', this.netns, 'addr', 'add', '169.254.169.254/32', 'dev', 'lo']);
-
-    const scenario: Scenario = {
-      tlsKey: this.opts.assets.tlsKey,
-      tlsCert: this.opts.assets.tlsCert,
-      cloudApiAddress: CLOUD_API_ADDRESS,
-      managerAddress: MANAGER_ADDRESS,
-      managerPackagePort: 4119,
-      managerActivationPort: 4120,
-      managerUpAfterMs: this.opts.managerUpAfterMs,
+    addTestNamespace(this.netns);
+    const scenario = testScenario({
+      tls: this.opts.assets,
+      token: this.opts.token,
       packageFile: this.opts.packageFile,
       packagePath: this.opts.packagePath ?? '/software/agent/Debian_12/x86_64/agent.deb',
-      tenantNumericId: TENANT_NUMERIC_ID,
-      token: this.opts.token,
-      secretName: TOKEN_SECRET,
-      aws: { region: AWS_REGION, accessKeyId: 'ASIAFAKEACCESSKEYID0', secretAccessKey: 'fake/secret/access/key/0000000000000000', sessionToken: 'fake-session-token-0000' },
-      gcp: { project: 'dskit-e2e-project', accessToken: 'ya29.fake-access-token', secretDeniedForMs: this.opts.secretDeniedForMs },
-    };
-    const scenarioFile = path.join(this.work, 'scenario.json');
-    fs.writeFileSync(scenarioFile, JSON.stringify(scenario), { mode: 0o600 });
-    const server = spawn('ip', ['netns', 'exec', this.netns, process.execPath, '--require', TSX, path.join(FIXTURE_DIR, 'server.ts'), scenarioFile], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      cwd: REPO_ROOT,
+      managerUpAfterMs: this.opts.managerUpAfterMs,
+      proxy: this.opts.proxy,
+      secretDeniedForMs: this.opts.secretDeniedForMs,
     });
-    this.server = server;
-    let stderr = '';
-    server.stderr!.on('data', (d) => (stderr += d));
-    await new Promise<void>((resolve, reject) => {
-      const lines = readline.createInterface({ input: server.stdout! });
-      lines.on('line', (line) => {
-        const event = JSON.parse(line) as ServerEvent;
-        this.events.push(event);
-        if (event.type === 'ready') resolve();
-        if (event.type === 'fatal') reject(new Error(`fake endpoints: ${event.message}`));
-      });
-      server.on('exit', (code) => reject(new Error(`fake endpoints exited (${code}): ${stderr}`)));
-    });
+    this.server = await startFakeEndpoints(this.netns, scenario, this.work, this.events);
   }
 
   /** Run a boot script as root in the rootfs, inside the namespace, as cloud-init would. */
@@ -160,19 +241,7 @@ export class BootScriptCase {
     fs.mkdirSync(path.join(this.root, path.dirname(scriptPath)), { recursive: true });
     fs.writeFileSync(path.join(this.root, scriptPath), script, { mode: 0o700 });
     const envArgs = Object.entries({ PATH: '/usr/sbin:/usr/bin:/sbin:/bin', HOME: '/root', ...env }).map(([k, v]) => `${k}=${v}`);
-    const watcher = new TokenWatcher(this.opts.token);
-    const t0 = process.hrtime.bigint();
-    const child = spawn('ip', ['netns', 'exec', this.netns, 'chroot', this.root, '/usr/bin/env', '-i', ...envArgs, '/bin/bash', scriptPath], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout!.on('data', (d) => (output += d));
-    child.stderr!.on('data', (d) => (output += d));
-    watcher.start();
-    const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
-    watcher.stop();
-    const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
-    return { code, output, seconds, tokenInCmdline: watcher.cmdlineHits, tokenInEnviron: watcher.environHits, samples: watcher.samples };
+    return runWatched('ip', ['netns', 'exec', this.netns, 'chroot', this.root, '/usr/bin/env', '-i', ...envArgs, '/bin/bash', scriptPath], this.opts.token);
   }
 
   /** Files the run created or changed (the overlay's upper layer) that contain `needle`. */
@@ -186,18 +255,6 @@ export class BootScriptCase {
       .map((f) => f.slice(scanRoot.length));
   }
 
-  readFile(rel: string): string {
-    return fs.readFileSync(path.join(this.root, rel), 'utf8');
-  }
-
-  exists(rel: string): boolean {
-    return fs.existsSync(path.join(this.root, rel));
-  }
-
-  ofType(type: string): ServerEvent[] {
-    return this.events.filter((e) => e.type === type);
-  }
-
   async stop(): Promise<void> {
     // Processes the run left behind (the stand-in agent daemon) live in our rootfs: end just those.
     for (const pid of fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
@@ -207,10 +264,7 @@ export class BootScriptCase {
         /* gone already */
       }
     }
-    if (this.server && this.server.exitCode === null) {
-      this.server.kill('SIGTERM');
-      await new Promise((r) => this.server!.once('exit', r));
-    }
+    await stopFakeEndpoints(this.server);
     for (const m of this.mounted.reverse()) spawnSync('umount', ['-l', m]);
     spawnSync('ip', ['netns', 'del', this.netns]);
     fs.rmSync(this.work, { recursive: true, force: true });
@@ -218,7 +272,7 @@ export class BootScriptCase {
 }
 
 /** Samples /proc/<pid>/cmdline and environ, as `ps e` would show them. */
-class TokenWatcher {
+export class TokenWatcher {
   cmdlineHits: string[] = [];
   environHits: string[] = [];
   samples = 0;
