@@ -61,8 +61,56 @@ redact() {
   printf '%s' "$s"
 }
 
+# The string value of a top-level-looking "key": "value" member of a JSON text, decoded (every
+# JSON escape, \uXXXX and surrogate pairs to UTF-8). A key only counts after { or , so a value
+# that merely contains "key":"..." (its quotes escaped) is never taken for it.
 json_field() {
-  [[ $1 =~ \"$2\"[[:space:]]*:[[:space:]]*\"([^\"]*)\" ]] && printf '%s' "${BASH_REMATCH[1]}"
+  local pattern='(^|[{,])[[:space:]]*"'"$2"'"[[:space:]]*:[[:space:]]*"(([^"\]|\\.)*)"'
+  [[ $1 =~ $pattern ]] || return 1
+  json_unescape "${BASH_REMATCH[2]}"
+}
+
+json_unescape() {
+  local s=$1 out='' c hex cp low i=0
+  while ((i < ${#s})); do
+    c=${s:i:1}
+    if [[ $c != "\\" ]]; then
+      out+=$c i=$((i + 1))
+      continue
+    fi
+    c=${s:i+1:1} i=$((i + 2))
+    case $c in
+      b) out+=$'\b' ;; f) out+=$'\f' ;; n) out+=$'\n' ;; r) out+=$'\r' ;; t) out+=$'\t' ;;
+      u)
+        hex=${s:i:4}
+        [[ $hex =~ ^[0-9A-Fa-f]{4}$ ]] || return 1
+        cp=$((16#$hex)) i=$((i + 4))
+        if ((cp >= 0xD800 && cp <= 0xDBFF)) && [[ ${s:i:2} == '\u' && ${s:i+2:4} =~ ^[dD][c-fC-F][0-9A-Fa-f]{2}$ ]]; then
+          low=$((16#${s:i+2:4})) i=$((i + 6))
+          cp=$((0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00)))
+        fi
+        utf8_of "$cp"
+        out+=$UTF8_CHAR
+        ;;
+      *) out+=$c ;; # \" \\ \/
+    esac
+  done
+  printf '%s' "$out"
+}
+
+# UTF8_CHAR = the UTF-8 bytes of a code point (LC_ALL=C: printf \u would not encode them). A
+# variable, not stdout: $(...) would drop a decoded newline. NUL cannot be in a shell string.
+utf8_of() {
+  local cp=$1 f
+  UTF8_CHAR=''
+  ((cp == 0)) && return 0
+  if ((cp < 0x80)); then printf -v f '\\x%02x' "$cp"
+  elif ((cp < 0x800)); then printf -v f '\\x%02x\\x%02x' $((0xC0 | cp >> 6)) $((0x80 | (cp & 0x3F)))
+  elif ((cp < 0x10000)); then printf -v f '\\x%02x\\x%02x\\x%02x' $((0xE0 | cp >> 12)) $((0x80 | (cp >> 6 & 0x3F))) $((0x80 | (cp & 0x3F)))
+  else printf -v f '\\x%02x\\x%02x\\x%02x\\x%02x' $((0xF0 | cp >> 18)) $((0x80 | (cp >> 12 & 0x3F))) $((0x80 | (cp >> 6 & 0x3F))) $((0x80 | (cp & 0x3F)))
+  fi
+  # shellcheck disable=SC2059 # the format is the \xHH escapes built above
+  printf -v UTF8_CHAR "$f"
 }
 
 # Seconds left of the run's budget (0 once spent).
@@ -76,6 +124,24 @@ backoff_seconds() {
   local s=$((1 << ($1 - 1)))
   ((s > DSKIT_BACKOFF_CAP)) && s=$DSKIT_BACKOFF_CAP
   echo "$s"
+}
+
+# Between two attempts of a retry loop: sleeps the backoff and returns 0, or returns 1 when there is
+# no next attempt, because that was the last one or because the run's deadline would pass during the
+# backoff (then BUDGET_SPENT=1, and budget_note says so in the failure reason).
+next_attempt() {
+  local wait
+  (($1 < DSKIT_ATTEMPTS)) || return 1
+  wait=$(backoff_seconds "$1")
+  if (($(time_left) <= wait)); then
+    BUDGET_SPENT=1
+    return 1
+  fi
+  sleep "$wait"
+}
+
+budget_note() {
+  ((${BUDGET_SPENT:-0})) && printf ' (stopped early: the boot script\x27s time budget of %ss, from the activation timeout, was spent)' "$DSKIT_BUDGET_SECONDS"
 }
 
 # The activation token, with bounded retries; on failure prints the last reason instead.
@@ -163,12 +229,16 @@ wait_agent_ready() {
 }
 
 download_package() {
-  local url="$MANAGER_URL/software/agent/$PLATFORM/$ARCH/agent.$PKG" attempt code rc=0
+  local url="$MANAGER_URL/software/agent/$PLATFORM/$ARCH/agent.$PKG" attempt code rc=0 limit
   ((TENANT_NUMERIC_ID > 0)) && url+="?tenantID=$TENANT_NUMERIC_ID"
   PACKAGE_FILE="$DSKIT_WORK_DIR/agent.$PKG"
-  for ((attempt = 1; attempt <= DSKIT_ATTEMPTS; attempt++)); do
+  for ((attempt = 1; ; attempt++)); do
     rm -f "$PACKAGE_FILE"
-    code=$(curl_tls -H 'Agent-Version-Control: on' -o "$PACKAGE_FILE" -w '%{http_code}' "$url") && rc=0 || rc=$?
+    # No attempt may outlast the run's deadline (curl's last --max-time wins).
+    limit=$(time_left)
+    ((limit > 600)) && limit=600
+    ((limit > 0)) || { BUDGET_SPENT=1 && break; }
+    code=$(curl_tls -H 'Agent-Version-Control: on' -o "$PACKAGE_FILE" -w '%{http_code}' --max-time "$limit" "$url") && rc=0 || rc=$?
     if ((rc == 0)) && [[ $code == 200 ]]; then
       log "downloaded $url ($(wc -c <"$PACKAGE_FILE") bytes, attempt $attempt)"
       return 0
@@ -177,9 +247,9 @@ download_package() {
     if [[ $code == 404 ]]; then
       fail "the manager has no agent package for $PLATFORM/$ARCH (HTTP 404): import it under Administration > Updates > Software"
     fi
-    ((attempt < DSKIT_ATTEMPTS)) && sleep "$(backoff_seconds "$attempt")"
+    next_attempt "$attempt" || break
   done
-  fail "could not download the agent package from $MANAGER_URL after $DSKIT_ATTEMPTS attempts (last: curl exit $rc, HTTP ${code:-none}); check the manager URL, proxy and outbound HTTPS"
+  fail "could not download the agent package from $MANAGER_URL after $attempt attempts$(budget_note) (last: curl exit $rc, HTTP ${code:-none}); check the manager URL, proxy and outbound HTTPS"
 }
 
 # A member of an ar archive (the .deb container) by name, without binutils.
@@ -285,35 +355,52 @@ install_package() {
   log "agent package installed"
 }
 
-# At first boot apt-daily, unattended-upgrades or the guest agent often hold the dpkg lock, and
-# dpkg -i gives up at once when it is taken: wait for it, boundedly.
 dpkg_install() {
-  local deadline=$((SECONDS + DSKIT_DPKG_LOCK_TIMEOUT)) out
-  until out=$(DEBIAN_FRONTEND=noninteractive dpkg -i "$1" 2>&1); do
-    if [[ $out != *"locked by another process"* ]] || ((SECONDS >= deadline)); then
+  with_package_lock dpkg -i "$1"
+}
+
+# What dpkg and apt-get print when another package operation holds their locks.
+package_lock_held() {
+  [[ $1 == *"locked by another process"* || $1 == *"Could not get lock"* || $1 == *"Unable to acquire the dpkg frontend lock"* ]]
+}
+
+# Runs a dpkg or apt-get command (non-interactively), and prints its output. At first boot
+# cloud-init, apt-daily or unattended-upgrades often hold the dpkg and apt locks, and dpkg and
+# apt-get give up at once when they are taken (dnf and rpm wait for theirs): while the lock is
+# held, try again every 5 s, for up to DSKIT_DPKG_LOCK_TIMEOUT and never past the run's deadline.
+# Used by the agent install and by the event-shipping installs alike; on failure the last line
+# printed says what failed.
+with_package_lock() {
+  local deadline=$((SECONDS + DSKIT_DPKG_LOCK_TIMEOUT)) started=$SECONDS out
+  ((deadline > DSKIT_DEADLINE)) && deadline=$DSKIT_DEADLINE
+  until out=$(DEBIAN_FRONTEND=noninteractive "$@" 2>&1); do
+    if ! package_lock_held "$out"; then
       printf '%s' "$out"
       return 1
     fi
-    log "dpkg is busy (another package operation holds its lock); waiting"
+    if ((SECONDS + 5 > deadline)); then
+      printf '%s\n%s: the package lock was still held by another process after %ss' "$out" "$1" $((SECONDS - started))
+      return 1
+    fi
+    log "$1 is busy (another package operation holds its lock); waiting"
     sleep 5
   done
   printf '%s' "$out"
 }
 
-# Retry a dsa_control call until it prints "HTTP Status: 200"; prints its last output.
+# Retry a dsa_control call until it prints "HTTP Status: 200", at most DSKIT_ATTEMPTS times and
+# never past the run's deadline. Not in a subshell: it leaves its last output in DSA_OUTPUT and
+# the attempts made in DSA_ATTEMPTS (and BUDGET_SPENT) for the failure reason.
 dsa_control_retry() {
-  local what=$1 attempt out=''
+  local what=$1
   shift
-  for ((attempt = 1; attempt <= DSKIT_ATTEMPTS; attempt++)); do
-    if out=$("$AGENT_DIR/dsa_control" "$@" 2>&1) && [[ $out == *"HTTP Status: 200"* || $what == reset ]]; then
-      printf '%s' "$out"
+  for ((DSA_ATTEMPTS = 1; ; DSA_ATTEMPTS++)); do
+    if DSA_OUTPUT=$("$AGENT_DIR/dsa_control" "$@" 2>&1) && [[ $DSA_OUTPUT == *"HTTP Status: 200"* || $what == reset ]]; then
       return 0
     fi
-    log "dsa_control $what attempt $attempt/$DSKIT_ATTEMPTS did not succeed: $(redact "$(tail -n 1 <<<"$out")")"
-    ((attempt < DSKIT_ATTEMPTS)) && sleep "$(backoff_seconds "$attempt")"
+    log "dsa_control $what attempt $DSA_ATTEMPTS/$DSKIT_ATTEMPTS did not succeed: $(redact "$(tail -n 1 <<<"$DSA_OUTPUT")")"
+    next_attempt "$DSA_ATTEMPTS" || return 1
   done
-  printf '%s' "$out"
-  return 1
 }
 
 activate() {
@@ -323,7 +410,7 @@ activate() {
     # Updates come from relays (Trend Micro's own for Workload Security): same proxy.
     "$AGENT_DIR/dsa_control" -y "relay_proxy://${PROXY#*://}" >/dev/null 2>&1 || warn "could not set the agent's relay proxy"
   fi
-  dsa_control_retry reset -r >/dev/null || fail "dsa_control -r did not succeed"
+  dsa_control_retry reset -r || fail "dsa_control -r did not succeed$(budget_note)"
   args=(-a "$ACTIVATION_URL")
   [[ -n $TENANT_ID ]] && args+=("tenantID:$TENANT_ID")
   args+=("token:$TOKEN" "policyid:$POLICY_ID")
@@ -331,8 +418,8 @@ activate() {
   ((RELAY_GROUP_ID > 0)) && args+=("relaygroupid:$RELAY_GROUP_ID")
   args+=("displayname:$DISPLAY_NAME")
   log "activating against $ACTIVATION_URL as $DISPLAY_NAME with policy $POLICY_ID"
-  out=$(dsa_control_retry activation "${args[@]}") ||
-    fail "activation was refused after $DSKIT_ATTEMPTS attempts: $(redact "$(tail -n 1 <<<"$out")")"
+  dsa_control_retry activation "${args[@]}" ||
+    fail "activation was refused after $DSA_ATTEMPTS attempts$(budget_note): $(redact "$(tail -n 1 <<<"$DSA_OUTPUT")")"
   is_activated || fail "dsa_control -a reported success but the agent still holds the bootstrap certificate"
   log "activated: $(agent_status | grep -m1 '^AgentStatus\.dsmUrl:' || true)"
 }

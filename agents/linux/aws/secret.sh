@@ -1,11 +1,146 @@
 # shellcheck shell=bash
 # AWS: the activation token from Secrets Manager, read with the instance role.
-# Debian and Ubuntu images lack the aws CLI, so curl signs the request itself (--aws-sigv4).
-# The role's credentials reach curl as a config on stdin (-K -), never on a command line, and
-# printf is a shell builtin, so no process ever carries them in its arguments.
+#
+# Debian and Ubuntu images lack the aws CLI, and curl's --aws-sigv4 signs X-Amz-Security-Token and
+# X-Amz-Target differently from one curl release to the next (7.76 on RHEL 9, 7.81 on Ubuntu 22.04,
+# 7.88 on Debian 12). So the script signs the request itself (Signature Version 4,
+# https://docs.aws.amazon.com/IAM/latest/UserGuide/create-signed-request.html) with bash and
+# coreutils' sha256sum, which every supported image has. HMAC-SHA256 is built from plain SHA-256
+# (RFC 2104: H((K ^ opad) || H((K ^ ipad) || m))); the key bytes only ever pass through bash
+# builtins and sha256sum's stdin, so no secret (the secret access key, the derived signing keys,
+# the session token) is ever in a command line. `openssl dgst -hmac KEY` would put it in one.
+
+# Hex of a string's bytes (LC_ALL=C: one character is one byte).
+hex_of() {
+  local s=$1 i h out=''
+  for ((i = 0; i < ${#s}; i++)); do
+    printf -v h '%02x' "'${s:i:1}"
+    out+=$h
+  done
+  printf '%s' "$out"
+}
+
+# printf format that writes the bytes of a hex string.
+hex_bytes_format() {
+  local hex=$1 i out=''
+  for ((i = 0; i < ${#hex}; i += 2)); do out+="\\x${hex:i:2}"; done
+  printf '%s' "$out"
+}
+
+sha256_hex() {
+  local h
+  h=$(sha256sum) || return 1
+  printf '%s' "${h%% *}"
+}
+
+# HMAC-SHA256 of MESSAGE under the key given in hex; prints the MAC in hex.
+hmac_sha256_hex() {
+  local key=$1 msg=$2 i b ipad='' opad='' inner
+  # shellcheck disable=SC2059 # the formats are \xHH escapes built here
+  ((${#key} > 128)) && key=$(printf "$(hex_bytes_format "$key")" | sha256_hex)
+  while ((${#key} < 128)); do key+=00; done
+  for ((i = 0; i < 128; i += 2)); do
+    b=$((16#${key:i:2}))
+    printf -v ipad '%s\\x%02x' "$ipad" $((b ^ 0x36))
+    printf -v opad '%s\\x%02x' "$opad" $((b ^ 0x5c))
+  done
+  # shellcheck disable=SC2059
+  inner=$({ printf "$ipad" && printf '%s' "$msg"; } | sha256_hex) || return 1
+  # shellcheck disable=SC2059
+  { printf "$opad" && printf "$(hex_bytes_format "$inner")"; } | sha256_hex
+}
+
+# RFC 3986 percent-encoding of every byte but A-Z a-z 0-9 - _ . ~ (and KEEP, e.g. "/").
+uri_encode() {
+  local s=$1 keep=${2:-} i c h out=''
+  for ((i = 0; i < ${#s}; i++)); do
+    c=${s:i:1}
+    if [[ $c == [A-Za-z0-9._~-] || (-n $keep && $c == "$keep") ]]; then
+      out+=$c
+    else
+      printf -v h '%%%02X' "'$c"
+      out+=$h
+    fi
+  done
+  printf '%s' "$out"
+}
+
+# The canonical URI: "." and ".." segments resolved, empty ones dropped, then every byte of the
+# (already URL-encoded) path encoded once more, as every service but S3 expects.
+sigv4_canonical_path() {
+  local path=$1 seg segs=() out=() joined
+  IFS=/ read -r -a segs <<<"$path"
+  for seg in "${segs[@]}"; do
+    case $seg in
+      '' | .) ;;
+      ..) ((${#out[@]} == 0)) || unset 'out[-1]' ;;
+      *) out+=("$seg") ;;
+    esac
+  done
+  joined=$(IFS=/ && printf '%s' "${out[*]}")
+  [[ $path == /* ]] && joined="/$joined"
+  ((${#out[@]} > 0)) && [[ $path == */ ]] && joined+=/
+  uri_encode "$joined" /
+}
+
+# The canonical query string of raw (decoded) "name=value" pairs: encoded, sorted by name, then by pair.
+sigv4_canonical_query() {
+  local pair name value lines=''
+  (($# > 0)) || return 0
+  for pair in "$@"; do
+    name=${pair%%=*} value=''
+    [[ $pair == *=* ]] && value=${pair#*=}
+    name=$(uri_encode "$name") value=$(uri_encode "$value")
+    lines+="$name"$'\t'"$name=$value"$'\n'
+  done
+  printf '%s' "$lines" | sort -t $'\t' -k1,1 -k2,2 | cut -f2 | paste -sd '&' -
+}
+
+# Signs a request. Arguments: access key id, secret access key, session token (may be empty),
+# region, service, X-Amz-Date (yyyymmddThhmmssZ), method, path, payload, the name of an array of
+# "Name: value" headers (Host included), then any raw "name=value" query pairs.
+# Sets SIGV4_AUTHORIZATION, SIGV4_CANONICAL_REQUEST and SIGV4_HEADERS (every header to send but
+# Authorization: the given ones, X-Amz-Date and X-Amz-Security-Token).
+sigv4_sign() {
+  local key_id=$1 secret=$2 session=$3 region=$4 service=$5 amz_date=$6 method=$7 path=$8 payload=$9
+  local -n sigv4_given=${10}
+  shift 10
+  local header name value canonical_headers='' signed='' scope key part payload_hash string_to_sign line
+  SIGV4_HEADERS=("${sigv4_given[@]}" "X-Amz-Date: $amz_date")
+  [[ -n $session ]] && SIGV4_HEADERS+=("X-Amz-Security-Token: $session")
+  for header in "${SIGV4_HEADERS[@]}"; do
+    name=${header%%:*} value=${header#*:}
+    value=${value//[$'\r\n\t']/ }
+    while [[ $value == *'  '* ]]; do value=${value//'  '/ }; done
+    value=${value# } value=${value% }
+    canonical_headers+="${name,,}:$value"$'\n'
+  done
+  canonical_headers=$(printf '%s' "$canonical_headers" | sort -t : -k1,1)
+  while IFS= read -r line; do signed+="${signed:+;}${line%%:*}"; done <<<"$canonical_headers"
+  payload_hash=$(printf '%s' "$payload" | sha256_hex) || return 1
+  SIGV4_CANONICAL_REQUEST="$method"$'\n'"$(sigv4_canonical_path "$path")"$'\n'"$(sigv4_canonical_query "$@")"$'\n'
+  SIGV4_CANONICAL_REQUEST+="$canonical_headers"$'\n\n'"$signed"$'\n'"$payload_hash"
+  scope="${amz_date:0:8}/$region/$service/aws4_request"
+  string_to_sign="AWS4-HMAC-SHA256"$'\n'"$amz_date"$'\n'"$scope"$'\n'"$(printf '%s' "$SIGV4_CANONICAL_REQUEST" | sha256_hex)"
+  key=$(hex_of "AWS4$secret")
+  for part in "${amz_date:0:8}" "$region" "$service" aws4_request; do
+    key=$(hmac_sha256_hex "$key" "$part") || return 1
+  done
+  key=$(hmac_sha256_hex "$key" "$string_to_sign") || return 1
+  SIGV4_AUTHORIZATION="AWS4-HMAC-SHA256 Credential=$key_id/$scope, SignedHeaders=$signed, Signature=$key"
+}
+
+# Headers as a curl config on stdin (-K -): they never reach a command line.
+curl_headers_config() {
+  local header
+  for header in "$@"; do
+    header=${header//\\/\\\\} header=${header//\"/\\\"}
+    printf 'header = "%s"\n' "$header"
+  done
+}
 
 cloud_fetch_token_once() {
-  local imds role creds key_id secret session body
+  local imds role creds key_id secret session host body amz_date headers response code
   imds=$(curl_metadata -X PUT -H 'X-aws-ec2-metadata-token-ttl-seconds: 300' http://169.254.169.254/latest/api/token) ||
     { echo "instance metadata (IMDSv2) did not answer"; return 1; }
   role=$(printf 'header = "X-aws-ec2-metadata-token: %s"\n' "$imds" | curl_metadata -K - http://169.254.169.254/latest/meta-data/iam/security-credentials/) ||
@@ -15,10 +150,20 @@ cloud_fetch_token_once() {
     { echo "instance role $role credentials unavailable"; return 1; }
   key_id=$(json_field "$creds" AccessKeyId) secret=$(json_field "$creds" SecretAccessKey) session=$(json_field "$creds" Token)
   [[ -n $key_id && -n $secret ]] || { echo "instance role $role credentials unreadable"; return 1; }
-  body=$(printf 'user = "%s:%s"\nheader = "X-Amz-Security-Token: %s"\n' "$key_id" "$secret" "$session" |
-    curl_tls -K - --fail --aws-sigv4 "aws:amz:$AWS_REGION:secretsmanager" \
-      -H 'X-Amz-Target: secretsmanager.GetSecretValue' -H 'Content-Type: application/x-amz-json-1.1' \
-      --data "{\"SecretId\":\"$TOKEN_SECRET_NAME\"}" "https://secretsmanager.$AWS_REGION.amazonaws.com/" 2>&1) ||
-    { echo "Secrets Manager GetSecretValue failed with role $role: ${body##*$'\n'}"; return 1; }
-  json_field "$body" SecretString || { echo "secret $TOKEN_SECRET_NAME has no SecretString"; return 1; }
+  host="secretsmanager.$AWS_REGION.amazonaws.com"
+  body="{\"SecretId\":\"$TOKEN_SECRET_NAME\"}"
+  amz_date=$(date -u +%Y%m%dT%H%M%SZ)
+  # shellcheck disable=SC2034 # passed to sigv4_sign by name
+  headers=("Content-Type: application/x-amz-json-1.1" "Host: $host" "X-Amz-Target: secretsmanager.GetSecretValue")
+  sigv4_sign "$key_id" "$secret" "$session" "$AWS_REGION" secretsmanager "$amz_date" POST / "$body" headers ||
+    { echo "could not sign the Secrets Manager request (sha256sum failed)"; return 1; }
+  response=$(curl_headers_config "Authorization: $SIGV4_AUTHORIZATION" "${SIGV4_HEADERS[@]}" |
+    curl_tls -K - -w '\n%{http_code}' --data-binary "$body" "https://$host/" 2>&1) ||
+    { echo "Secrets Manager did not answer: ${response##*$'\n'}"; return 1; }
+  code=${response##*$'\n'} response=${response%$'\n'*}
+  if [[ $code != 200 ]]; then
+    echo "Secrets Manager GetSecretValue with role $role: HTTP $code $(json_field "$response" __type) $(json_field "$response" message)$(json_field "$response" Message)"
+    return 1
+  fi
+  json_field "$response" SecretString || { echo "secret $TOKEN_SECRET_NAME has no SecretString"; return 1; }
 }

@@ -17,6 +17,9 @@ export const CLOUD_API_ADDRESS = '127.0.0.2';
 export const MANAGER_ADDRESS = '127.0.0.3';
 export const TOKEN_SECRET = 'dskit-e2e-activation-token';
 export const TENANT_NUMERIC_ID = 4321;
+/** The fake instance role's credentials the metadata double hands out. */
+export const ROLE_SECRET_KEY = 'fake/secret/access/key/0000000000000000';
+export const ROLE_SESSION_TOKEN = 'IQoJfake+session/token/0000000000000000000000000000==';
 
 const TSX = require.resolve('tsx/cjs');
 let counter = 0;
@@ -52,6 +55,8 @@ export interface RunResult {
   readonly tokenInEnviron: string[];
   /** How many /proc samples were taken (the watcher really ran). */
   readonly samples: number;
+  /** Every distinct command line and environment of the run's processes (latin1: bytes as characters), to search for other secrets. */
+  readonly processTexts: string[];
 }
 
 export interface CaseOptions {
@@ -114,7 +119,7 @@ export class BootScriptCase {
       tenantNumericId: TENANT_NUMERIC_ID,
       token: this.opts.token,
       secretName: TOKEN_SECRET,
-      aws: { region: AWS_REGION, accessKeyId: 'ASIAFAKEACCESSKEYID0', secretAccessKey: 'fake/secret/access/key/0000000000000000', sessionToken: 'fake-session-token-0000' },
+      aws: { region: AWS_REGION, accessKeyId: 'ASIAFAKEACCESSKEYID0', secretAccessKey: ROLE_SECRET_KEY, sessionToken: ROLE_SESSION_TOKEN },
       gcp: { project: 'dskit-e2e-project', accessToken: 'ya29.fake-access-token' },
     };
     const scenarioFile = path.join(this.work, 'scenario.json');
@@ -144,7 +149,7 @@ export class BootScriptCase {
     fs.mkdirSync(path.join(this.root, path.dirname(scriptPath)), { recursive: true });
     fs.writeFileSync(path.join(this.root, scriptPath), script, { mode: 0o700 });
     const envArgs = Object.entries({ PATH: '/usr/sbin:/usr/bin:/sbin:/bin', HOME: '/root', ...env }).map(([k, v]) => `${k}=${v}`);
-    const watcher = new TokenWatcher(this.opts.token);
+    const watcher = new TokenWatcher(this.opts.token, this.root);
     const t0 = process.hrtime.bigint();
     const child = spawn('ip', ['netns', 'exec', this.netns, 'chroot', this.root, '/usr/bin/env', '-i', ...envArgs, '/bin/bash', scriptPath], {
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -156,7 +161,7 @@ export class BootScriptCase {
     const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
     watcher.stop();
     const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
-    return { code, output, seconds, tokenInCmdline: watcher.cmdlineHits, tokenInEnviron: watcher.environHits, samples: watcher.samples };
+    return { code, output, seconds, tokenInCmdline: watcher.cmdlineHits, tokenInEnviron: watcher.environHits, samples: watcher.samples, processTexts: [...watcher.seen] };
   }
 
   /** Files the run created or changed (the overlay's upper layer) that contain `needle`. */
@@ -205,11 +210,16 @@ export class BootScriptCase {
 class TokenWatcher {
   cmdlineHits: string[] = [];
   environHits: string[] = [];
+  readonly seen = new Set<string>();
   samples = 0;
   private timer?: NodeJS.Timeout;
   private readonly needle: Buffer;
 
-  constructor(token: string) {
+  /** `root`: the rootfs whose processes' lines and environments are kept in `seen`. */
+  constructor(
+    token: string,
+    private readonly root: string,
+  ) {
     this.needle = Buffer.from(token);
   }
 
@@ -228,11 +238,15 @@ class TokenWatcher {
       if (!/^\d+$/.test(pid) || Number(pid) === process.pid) continue;
       try {
         const cmdline = fs.readFileSync(`/proc/${pid}/cmdline`);
+        const ours = fs.readlinkSync(`/proc/${pid}/root`) === this.root;
+        if (ours) this.seen.add(cmdline.toString('latin1'));
         if (cmdline.includes(this.needle)) {
           const line = cmdline.toString('utf8').split('\0').join(' ').trim();
           if (!this.cmdlineHits.includes(line)) this.cmdlineHits.push(line);
         }
-        if (fs.readFileSync(`/proc/${pid}/environ`).includes(this.needle)) this.environHits.push(cmdline.toString('utf8').split('\0').join(' '));
+        const environ = fs.readFileSync(`/proc/${pid}/environ`);
+        if (ours) this.seen.add(environ.toString('latin1'));
+        if (environ.includes(this.needle)) this.environHits.push(cmdline.toString('utf8').split('\0').join(' '));
       } catch {
         /* exited between readdir and read */
       }
