@@ -10,6 +10,7 @@
 #                           redacted reason; dskit_report_outcome retries it
 #   dskit_setup_events      local syslog receiver + shipping; on failure print what failed, return 1
 #   dskit_schedule_expiry   optional: make the VM end itself at the sandbox's expiry
+#   dskit_setup_admin_access  optional: an admin path the image lacks; on failure print what failed
 #
 # The token lives only in a local, never exported variable and in the argument list of
 # `dsa_control -a` (whose interface requires it there). `set -x` must never be used here.
@@ -431,6 +432,10 @@ finish() {
   fi
   if declare -F dskit_schedule_expiry >/dev/null; then
     out=$(dskit_schedule_expiry 2>&1) || warn "expiry: ${out##*$'\n'}"
+  fi
+  # Optional: an admin path the image lacks (AWS: the SSM agent for Session Manager).
+  if declare -F dskit_setup_admin_access >/dev/null; then
+    out=$(dskit_setup_admin_access 2>&1) || warn "admin access: ${out##*$'\n'}"
   fi
   for w in "${WARNINGS[@]}"; do reason+="; warning: $w"; done
   log "SUCCESS: $reason"

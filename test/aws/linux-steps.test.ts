@@ -7,7 +7,9 @@
  *   condition times out;
  * - the FAILURE reason is cut before it is JSON-encoded, so the signal always parses;
  * - event shipping waits for the package lock like the agent install does, and the outcome's
- *   warning names what failed.
+ *   warning names what failed;
+ * - Debian 12 and RHEL 9 get the SSM agent (Session Manager, the private-mode admin path) from
+ *   AWS's regional package location, after activation and best effort.
  * Only what would touch the host or the network is stubbed (curl, dpkg, apt-get, sleep, dsa_control).
  */
 import { spawnSync } from 'node:child_process';
@@ -33,7 +35,7 @@ let counter = 0;
 function run(body: string, vars: Record<string, string> = {}): Run {
   const dir = path.join(work, String(++counter));
   fs.mkdirSync(path.join(dir, 'work'), { recursive: true });
-  const sources = ['install-agent.sh', 'aws/secret.sh', 'aws/outcome.sh', 'aws/events.sh'].map((f) => `source ${bashQuote(path.join(AGENTS_DIR, 'linux', f))}`);
+  const sources = ['install-agent.sh', 'aws/secret.sh', 'aws/outcome.sh', 'aws/events.sh', 'aws/admin.sh'].map((f) => `source ${bashQuote(path.join(AGENTS_DIR, 'linux', f))}`);
   const settings = { DSKIT_ATTEMPTS: '8', DSKIT_BACKOFF_CAP: '30', DSKIT_BUDGET_SECONDS: '1080', ...vars };
   const script = [
     ...Object.entries(settings).map(([k, v]) => `${k}=${bashQuote(v)}`),
@@ -124,7 +126,7 @@ activate`,
 
 describe('the FAILURE reason is cut before it is encoded', () => {
   /** The JSON the wait condition handle receives for a reason. */
-  const signal = (reason: string) => {
+  const signal = () => {
     const r = run(`WAIT_HANDLE_URL=https://handle.example/x
 curl_tls() { cat >"$DSKIT_WORK_DIR/signal.json"; }
 cloud_report_outcome_once FAILURE "$(cat ${bashQuote(path.join(work, 'reason.txt'))})"
@@ -133,7 +135,7 @@ cat "$DSKIT_WORK_DIR/signal.json"`, {});
   };
   const withReason = (reason: string) => {
     fs.writeFileSync(path.join(work, 'reason.txt'), reason);
-    return signal(reason);
+    return signal();
   };
 
   test.each([
@@ -191,5 +193,56 @@ dpkg() { local n; n=$(cat "$DSKIT_WORK_DIR/n" 2>/dev/null || echo 0); echo $((n 
 if out=$(install_cloudwatch_agent); then echo INSTALLED; else echo "FAILED: $out"; fi`);
     expect(r.stdout.trim()).toBe('INSTALLED');
     expect(r.log).toContain('dpkg is busy (another package operation holds its lock); waiting');
+  });
+});
+
+describe('the SSM agent on images that lack it (dskit_setup_admin_access)', () => {
+  // A Debian-like host: dpkg, no SSM agent; curl "downloads" by recording the URL.
+  const debian = (extra = '') => `
+AWS_REGION=ap-northeast-1
+ssm_agent_present() { [[ -e "$DSKIT_WORK_DIR/ssm-installed" ]]; }
+uname() { [[ $1 == -m ]] && echo "\${FAKE_MACHINE:-x86_64}"; }
+curl_tls() { local out=''; while (($#)); do [[ $1 == -o ]] && out=$2 && shift; [[ $1 == https://* ]] && echo "$1" >>"$DSKIT_WORK_DIR/urls"; shift; done; : >"$out"; }
+dpkg() { echo "dpkg $*" >>"$DSKIT_WORK_DIR/calls"; : >"$DSKIT_WORK_DIR/ssm-installed"; }
+systemctl() { echo "systemctl $*" >>"$DSKIT_WORK_DIR/calls"; }
+${extra}
+if out=$(dskit_setup_admin_access); then echo INSTALLED; else echo "FAILED: $out"; fi
+cat "$DSKIT_WORK_DIR/urls" "$DSKIT_WORK_DIR/calls" 2>/dev/null`;
+
+  test('Debian 12 x86_64: the regional .deb, installed under the package-lock wait, then the service enabled and started', () => {
+    const r = run(debian());
+    expect(r.stdout.trim().split('\n')).toEqual([
+      'INSTALLED',
+      'https://s3.ap-northeast-1.amazonaws.com/amazon-ssm-ap-northeast-1/latest/debian_amd64/amazon-ssm-agent.deb',
+      expect.stringMatching(/^dpkg -i .*\/amazon-ssm-agent\.deb$/),
+      'systemctl enable --now amazon-ssm-agent',
+    ]);
+    expect(r.log).toContain('admin access: SSM agent installed from https://s3.ap-northeast-1.amazonaws.com/amazon-ssm-ap-northeast-1/latest');
+  });
+
+  test('RHEL 9 arm64: the regional linux_arm64 .rpm', () => {
+    const r = run(debian(`command() { if [[ $1 == -v && $2 == dpkg ]]; then return 1; fi; builtin command "$@"; }
+rpm() { echo "rpm $*" >>"$DSKIT_WORK_DIR/calls"; }
+FAKE_MACHINE=aarch64`));
+    expect(r.stdout).toContain('https://s3.ap-northeast-1.amazonaws.com/amazon-ssm-ap-northeast-1/latest/linux_arm64/amazon-ssm-agent.rpm');
+    expect(r.stdout).toMatch(/rpm -U --replacepkgs .*amazon-ssm-agent\.rpm/);
+  });
+
+  test('an image that has it (Amazon Linux, Ubuntu) is left alone', () => {
+    const r = run(debian(': >"$DSKIT_WORK_DIR/ssm-installed"'));
+    expect(r.stdout.trim()).toBe('INSTALLED');
+  });
+
+  test('a failed download is a warning in the SUCCESS outcome, naming what failed; the agent stays activated', () => {
+    const r = run(`dskit_setup_events() { return 0; }
+dskit_report_outcome() { printf '%s %s\n' "$1" "$2"; }
+AWS_REGION=eu-west-3 EXPIRES_AFTER_HOURS=0
+ssm_agent_present() { return 1; }
+curl_tls() { echo "curl: (6) Could not resolve host: s3.eu-west-3.amazonaws.com" >&2; return 6; }
+finish activated`);
+    expect(r.code).toBe(0);
+    expect(r.stdout.trim()).toBe(
+      'SUCCESS activated; warning: admin access: downloading the SSM agent from https://s3.eu-west-3.amazonaws.com/amazon-ssm-eu-west-3/latest failed: curl: (6) Could not resolve host: s3.eu-west-3.amazonaws.com',
+    );
   });
 });
