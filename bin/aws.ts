@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import './lean-start';
 import { App } from 'aws-cdk-lib';
-import { readPinnedLookups } from '../lib/aws/machine-image';
+import { readPinnedLookups } from '../lib/aws/cdk-context';
 import { addAwsSolutionsChecks } from '../lib/aws/nag';
 import { AwsSandboxStack } from '../stacks/aws-sandbox-stack';
 import { loadAppConfig } from './app-config';

@@ -6,8 +6,6 @@
  * Resolving the parameter at deploy time instead would replace every VM whenever a new image is
  * released, while the completed activation gates would not wait again.
  */
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { CfnParameter, ContextProvider, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as cxschema from 'aws-cdk-lib/cloud-assembly-schema';
@@ -137,25 +135,6 @@ export function pinnedImage(scope: Construct, sandbox: string, os: AwsOs, arch: 
   });
   const machineImage = osType === ec2.OperatingSystemType.WINDOWS ? ec2.MachineImage.genericWindows({ [stack.region]: value }) : ec2.MachineImage.genericLinux({ [stack.region]: value });
   return { machineImage, imageId: value, contextKey };
-}
-
-/** What `cdk` keeps its lookups in, next to cdk.json. */
-export const CDK_CONTEXT_FILE = 'cdk.context.json';
-
-/** The lookups pinned in `<dir>/cdk.context.json` ({} when there is none); a broken file is an error that names it. */
-export function readPinnedLookups(dir: string): Record<string, unknown> {
-  const file = path.join(dir, CDK_CONTEXT_FILE);
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch {
-    return {};
-  }
-  try {
-    return JSON.parse(text) as Record<string, unknown>;
-  } catch (err) {
-    throw new Error(`${file}: not valid JSON (${(err as Error).message}); fix it or delete it to look the images up again`);
-  }
 }
 
 /** The cdk.context.json discriminator of a sandbox's images. */

@@ -13,6 +13,7 @@ import * as cxschema from 'aws-cdk-lib/cloud-assembly-schema';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { SANDBOX_ZONES } from './placement';
 
 export interface SandboxNetworkProps {
   /** The VPC's IPv4 range (`aws.vpcCidr`). */
@@ -42,7 +43,7 @@ export class SandboxNetwork extends Construct {
 
   constructor(scope: Construct, id: string, props: SandboxNetworkProps) {
     super(scope, id);
-    const maxAzs = props.maxAzs ?? 2;
+    const maxAzs = props.maxAzs ?? SANDBOX_ZONES;
     if (!Number.isInteger(maxAzs) || maxAzs < 1) throw new Error(`SandboxNetwork: maxAzs must be 1 or more, got ${maxAzs}`);
     const stack = Stack.of(this);
     const bound = !Token.isUnresolved(stack.account) && !Token.isUnresolved(stack.region);

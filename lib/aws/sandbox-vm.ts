@@ -11,6 +11,7 @@ import { Construct, type IDependable } from 'constructs';
 import { AWS_USER_DATA_LIMIT, renderBootScript, type BootScript } from '../agent';
 import type { AwsVmConfig, SandboxConfig } from '../config';
 import { osImageSpec, pinnedImage, type PinnedImage } from './machine-image';
+import { subnetIndexFor } from './placement';
 
 /** CloudFormation caps a wait condition's timeout at 12 hours. */
 const MAX_WAIT = Duration.hours(12);
@@ -62,17 +63,6 @@ function flatKeys(value: unknown, out: Record<string, true> = {}): Record<string
     }
   }
   return out;
-}
-
-/**
- * Which of the VPC's subnets (one per availability zone) the `index`-th instance (from 1) of the
- * `vmIndex`-th VM entry goes into: an entry's instances take turns across the zones, and each entry
- * starts one zone further, so even single VMs spread. Adding instances or entries at the end moves
- * no existing VM. dskit preflight checks the instance type is offered in the zone it lands in.
- */
-export function subnetIndexFor(vmIndex: number, index: number, subnetCount: number): number {
-  if (subnetCount < 1) throw new RangeError('subnetIndexFor: no subnets');
-  return (vmIndex + index - 1) % subnetCount;
 }
 
 export interface SandboxVmProps {

@@ -9,7 +9,8 @@
 import { App, Stack } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { FunctionLogGroups } from '../../lib/aws/function-log-groups';
-import { bootScriptDigest, subnetIndexFor } from '../../lib/aws/sandbox-vm';
+import { subnetIndexFor } from '../../lib/aws/placement';
+import { bootScriptDigest } from '../../lib/aws/sandbox-vm';
 import { configWith } from '../helpers/config';
 import { resourcesOf, synthAws, synthPinned, type Synthesized } from './synth';
 

@@ -16,7 +16,7 @@ import { fakeAmi, pinnedContext, realManager, TEST_ACCOUNT } from './synth';
 function synthApp(dir: string): { status: number | null; template: any; stderr: string } {
   const out = path.join(dir, 'cdk.out');
   fs.rmSync(out, { recursive: true, force: true });
-  const env = { ...process.env, DSKIT_CONFIG: path.join(dir, 'sandbox.yaml'), CDK_OUTDIR: out };
+  const env: NodeJS.ProcessEnv = { ...process.env, DSKIT_CONFIG: path.join(dir, 'sandbox.yaml'), CDK_OUTDIR: out };
   delete env.CDK_CONTEXT_JSON;
   delete env.CDK_DEFAULT_ACCOUNT;
   const r = spawnSync(process.execPath, ['--require', require.resolve('tsx/cjs'), path.join(REPO_ROOT, 'bin', 'aws.ts')], { cwd: dir, env, encoding: 'utf8', timeout: 120_000 });
