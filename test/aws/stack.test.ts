@@ -126,6 +126,8 @@ describe('AWS sandbox stack from the bundled example', () => {
       'ssmmessages:OpenDataChannel',
     ]);
     expect(actions.some((a: string) => /Get|List|Describe/.test(a) && !['secretsmanager:GetSecretValue', 'logs:DescribeLogStreams'].includes(a))).toBe(false);
+    // The only statement on Resource "*" is Session Manager's (what the IAM5 acknowledgement says).
+    expect(statements.filter((st: any) => st.Resource === '*').map((st: any) => st.Sid)).toEqual(['SessionManager']);
     expect(statements).toEqual(
       expect.arrayContaining([
         expect.objectContaining({
