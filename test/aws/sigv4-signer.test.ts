@@ -9,6 +9,8 @@
  */
 import { spawnSync } from 'node:child_process';
 import { createHash, createHmac } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { bashQuote } from '../../lib/agent/shell';
@@ -199,5 +201,61 @@ describe('the Secrets Manager request the boot script sends, signed both ways', 
     const sdk = await sdkSignature(r);
     expect(mine).toEqual(sdk);
     expect(mine.authorization).toContain('SignedHeaders=content-type;host;x-amz-date;x-amz-security-token;x-amz-target,');
+  });
+});
+
+describe('no secret of the signing reaches any command the script runs', () => {
+  // Every program the shell could run is a shim (PATH holds nothing else) that logs its arguments
+  // and environment before running the real one: every exec is seen, none falls between samples.
+  let dir: string;
+  let log: string;
+  const secret = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYSECRETKEY';
+  const session = 'IQoJb3JpZ2luX2VjSESSIONTOKEN+/==';
+  const amzDate = '20261201T235959Z';
+  beforeAll(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dskit-execlog-'));
+    const shims = path.join(dir, 'shims');
+    fs.mkdirSync(shims);
+    const shim = path.join(dir, 'shim.sh');
+    fs.writeFileSync(
+      shim,
+      '#!/bin/bash\nname=${0##*/}\nPATH=/usr/bin:/bin:/usr/sbin:/sbin\n' +
+        '{ printf "EXEC"; printf " %s" "$name" "$@"; printf "\\n"; tr "\\0" "\\n" </proc/$$/environ | sed "s/^/ENV /"; } >>"$SHIM_LOG"\n' +
+        'for d in /usr/bin /bin /usr/sbin /sbin; do [[ -x $d/$name ]] && exec "$d/$name" "$@"; done\nexit 127\n',
+      { mode: 0o755 },
+    );
+    for (const d of ['/usr/bin', '/bin', '/usr/sbin', '/sbin']) {
+      for (const name of fs.existsSync(d) ? fs.readdirSync(d) : []) {
+        if (!fs.existsSync(path.join(shims, name))) fs.symlinkSync(shim, path.join(shims, name));
+      }
+    }
+    log = path.join(dir, 'exec.log');
+    const script = `export LC_ALL=C SHIM_LOG=${bashQuote(log)} PATH=${bashQuote(shims)}
+source ${bashQuote(path.join(AGENTS_DIR, 'linux', 'aws', 'secret.sh'))}
+headers=("Content-Type: application/x-amz-json-1.1" "Host: secretsmanager.ap-northeast-1.amazonaws.com" "X-Amz-Target: secretsmanager.GetSecretValue")
+sigv4_sign ASIAEXAMPLEEXAMPLE00 ${bashQuote(secret)} ${bashQuote(session)} ap-northeast-1 secretsmanager ${amzDate} POST / '{"SecretId":"x"}' headers
+curl_tls() { curl --silent --show-error --connect-timeout 1 --max-time 2 "$@"; }
+curl_headers_config "Authorization: $SIGV4_AUTHORIZATION" "\${SIGV4_HEADERS[@]}" | curl_tls -K - --data-binary '{"SecretId":"x"}' https://127.0.0.1:9/ || true`;
+    const r = spawnSync('/bin/bash', ['-c', script], { encoding: 'utf8', env: {}, timeout: 60_000 });
+    if (!fs.existsSync(log)) throw new Error(`no exec log: ${r.stderr}`);
+  });
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  test('the signer and the request ran through the shims (sha256sum for every HMAC, curl for the call)', () => {
+    const execs = fs.readFileSync(log, 'latin1').split('\n').filter((l) => l.startsWith('EXEC '));
+    // 4 key derivations + the signature, two hashes each, plus the payload and the canonical request.
+    expect(execs.filter((l) => l === 'EXEC sha256sum').length).toBeGreaterThanOrEqual(12);
+    expect(execs.some((l) => l.startsWith('EXEC curl '))).toBe(true);
+  });
+
+  test('no argument or environment of any of them holds the secret key, the session token or a derived key', () => {
+    const text = fs.readFileSync(log, 'latin1');
+    let key: Buffer = Buffer.from(`AWS4${secret}`);
+    const needles = [secret, session];
+    for (const part of [amzDate.slice(0, 8), 'ap-northeast-1', 'secretsmanager', 'aws4_request']) {
+      key = createHmac('sha256', key).update(part).digest();
+      needles.push(key.toString('hex'), key.toString('latin1'));
+    }
+    expect(needles.filter((n) => text.includes(n))).toEqual([]);
   });
 });
