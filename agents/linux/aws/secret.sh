@@ -10,20 +10,16 @@
 # builtins and sha256sum's stdin, so no secret (the secret access key, the derived signing keys,
 # the session token) is ever in a command line. `openssl dgst -hmac KEY` would put it in one.
 
-# Hex of a string's bytes (LC_ALL=C: one character is one byte).
+# Hex of a string's bytes (LC_ALL=C: a character is a byte), and back to a printf format.
 hex_of() {
-  local s=$1 i h out=''
-  for ((i = 0; i < ${#s}; i++)); do
-    printf -v h '%02x' "'${s:i:1}"
-    out+=$h
-  done
+  local i h out=''
+  for ((i = 0; i < ${#1}; i++)); do printf -v h '%02x' "'${1:i:1}" && out+=$h; done
   printf '%s' "$out"
 }
 
-# printf format that writes the bytes of a hex string.
-hex_bytes_format() {
-  local hex=$1 i out=''
-  for ((i = 0; i < ${#hex}; i += 2)); do out+="\\x${hex:i:2}"; done
+hex_format() {
+  local i out=''
+  for ((i = 0; i < ${#1}; i += 2)); do out+="\\x${1:i:2}"; done
   printf '%s' "$out"
 }
 
@@ -33,54 +29,29 @@ sha256_hex() {
   printf '%s' "${h%% *}"
 }
 
-# HMAC-SHA256 of MESSAGE under the key given in hex; prints the MAC in hex.
+# HMAC-SHA256 of MESSAGE ($2) under the key given in hex ($1); prints the MAC in hex.
+# shellcheck disable=SC2059 # the formats are the \xHH escapes built here
 hmac_sha256_hex() {
-  local key=$1 msg=$2 i b ipad='' opad='' inner
-  # shellcheck disable=SC2059 # the formats are \xHH escapes built here
-  ((${#key} > 128)) && key=$(printf "$(hex_bytes_format "$key")" | sha256_hex)
+  local key=$1 i ipad='' opad='' inner
+  ((${#key} > 128)) && key=$(printf "$(hex_format "$key")" | sha256_hex)
   while ((${#key} < 128)); do key+=00; done
   for ((i = 0; i < 128; i += 2)); do
-    b=$((16#${key:i:2}))
-    printf -v ipad '%s\\x%02x' "$ipad" $((b ^ 0x36))
-    printf -v opad '%s\\x%02x' "$opad" $((b ^ 0x5c))
+    printf -v ipad '%s\\x%02x' "$ipad" $((16#${key:i:2} ^ 0x36))
+    printf -v opad '%s\\x%02x' "$opad" $((16#${key:i:2} ^ 0x5c))
   done
-  # shellcheck disable=SC2059
-  inner=$({ printf "$ipad" && printf '%s' "$msg"; } | sha256_hex) || return 1
-  # shellcheck disable=SC2059
-  { printf "$opad" && printf "$(hex_bytes_format "$inner")"; } | sha256_hex
+  inner=$({ printf "$ipad" && printf '%s' "$2"; } | sha256_hex) || return 1
+  { printf "$opad" && printf "$(hex_format "$inner")"; } | sha256_hex
 }
 
-# RFC 3986 percent-encoding of every byte but A-Z a-z 0-9 - _ . ~ (and KEEP, e.g. "/").
+# RFC 3986 percent-encoding of every byte but A-Z a-z 0-9 - _ . ~ (and $2, e.g. "/").
 uri_encode() {
-  local s=$1 keep=${2:-} i c h out=''
+  local s=$1 i c out=''
   for ((i = 0; i < ${#s}; i++)); do
     c=${s:i:1}
-    if [[ $c == [A-Za-z0-9._~-] || (-n $keep && $c == "$keep") ]]; then
-      out+=$c
-    else
-      printf -v h '%%%02X' "'$c"
-      out+=$h
-    fi
+    [[ $c == [A-Za-z0-9._~-] || $c == "${2:-.}" ]] || printf -v c '%%%02X' "'$c"
+    out+=$c
   done
   printf '%s' "$out"
-}
-
-# The canonical URI: "." and ".." segments resolved, empty ones dropped, then every byte of the
-# (already URL-encoded) path encoded once more, as every service but S3 expects.
-sigv4_canonical_path() {
-  local path=$1 seg segs=() out=() joined
-  IFS=/ read -r -a segs <<<"$path"
-  for seg in "${segs[@]}"; do
-    case $seg in
-      '' | .) ;;
-      ..) ((${#out[@]} == 0)) || unset 'out[-1]' ;;
-      *) out+=("$seg") ;;
-    esac
-  done
-  joined=$(IFS=/ && printf '%s' "${out[*]}")
-  [[ $path == /* ]] && joined="/$joined"
-  ((${#out[@]} > 0)) && [[ $path == */ ]] && joined+=/
-  uri_encode "$joined" /
 }
 
 # The canonical query string of raw (decoded) "name=value" pairs: encoded, sorted by name, then by pair.
@@ -97,8 +68,9 @@ sigv4_canonical_query() {
 }
 
 # Signs a request. Arguments: access key id, secret access key, session token (may be empty),
-# region, service, X-Amz-Date (yyyymmddThhmmssZ), method, path, payload, the name of an array of
-# "Name: value" headers (Host included), then any raw "name=value" query pairs.
+# region, service, X-Amz-Date (yyyymmddThhmmssZ), method, path (URL-encoded, already normalized:
+# no "." or ".." or empty segments), payload, the name of an array of "Name: value" headers (Host
+# included), then any raw "name=value" query pairs.
 # Sets SIGV4_AUTHORIZATION, SIGV4_CANONICAL_REQUEST and SIGV4_HEADERS (every header to send but
 # Authorization: the given ones, X-Amz-Date and X-Amz-Security-Token).
 sigv4_sign() {
@@ -118,7 +90,7 @@ sigv4_sign() {
   canonical_headers=$(printf '%s' "$canonical_headers" | sort -t : -k1,1)
   while IFS= read -r line; do signed+="${signed:+;}${line%%:*}"; done <<<"$canonical_headers"
   payload_hash=$(printf '%s' "$payload" | sha256_hex) || return 1
-  SIGV4_CANONICAL_REQUEST="$method"$'\n'"$(sigv4_canonical_path "$path")"$'\n'"$(sigv4_canonical_query "$@")"$'\n'
+  SIGV4_CANONICAL_REQUEST="$method"$'\n'"$(uri_encode "$path" /)"$'\n'"$(sigv4_canonical_query "$@")"$'\n'
   SIGV4_CANONICAL_REQUEST+="$canonical_headers"$'\n\n'"$signed"$'\n'"$payload_hash"
   scope="${amz_date:0:8}/$region/$service/aws4_request"
   string_to_sign="AWS4-HMAC-SHA256"$'\n'"$amz_date"$'\n'"$scope"$'\n'"$(printf '%s' "$SIGV4_CANONICAL_REQUEST" | sha256_hex)"
