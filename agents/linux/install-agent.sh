@@ -72,29 +72,26 @@ json_field() {
 }
 
 json_unescape() {
-  local s=$1 out='' c hex cp low i=0
+  local s=$1 out='' c cp i=0
   while ((i < ${#s})); do
-    c=${s:i:1}
-    if [[ $c != "\\" ]]; then
-      out+=$c i=$((i + 1))
-      continue
+    c=${s:i:1} i=$((i + 1))
+    if [[ $c == "\\" ]]; then
+      c=${s:i:1} i=$((i + 1))
+      case $c in
+        b) c=$'\b' ;; f) c=$'\f' ;; n) c=$'\n' ;; r) c=$'\r' ;; t) c=$'\t' ;;
+        u)
+          [[ ${s:i:4} =~ ^[0-9A-Fa-f]{4}$ ]] || return 1
+          cp=$((16#${s:i:4})) i=$((i + 4))
+          # A surrogate pair is one code point.
+          if ((cp >> 10 == 0x36)) && [[ ${s:i:6} =~ ^\\u[dD][c-fC-F][0-9A-Fa-f]{2}$ ]]; then
+            cp=$((0x10000 + ((cp & 0x3FF) << 10) + (16#${s:i+2:4} & 0x3FF))) i=$((i + 6))
+          fi
+          utf8_of "$cp"
+          c=$UTF8_CHAR
+          ;;
+      esac
     fi
-    c=${s:i+1:1} i=$((i + 2))
-    case $c in
-      b) out+=$'\b' ;; f) out+=$'\f' ;; n) out+=$'\n' ;; r) out+=$'\r' ;; t) out+=$'\t' ;;
-      u)
-        hex=${s:i:4}
-        [[ $hex =~ ^[0-9A-Fa-f]{4}$ ]] || return 1
-        cp=$((16#$hex)) i=$((i + 4))
-        if ((cp >= 0xD800 && cp <= 0xDBFF)) && [[ ${s:i:2} == '\u' && ${s:i+2:4} =~ ^[dD][c-fC-F][0-9A-Fa-f]{2}$ ]]; then
-          low=$((16#${s:i+2:4})) i=$((i + 6))
-          cp=$((0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00)))
-        fi
-        utf8_of "$cp"
-        out+=$UTF8_CHAR
-        ;;
-      *) out+=$c ;; # \" \\ \/
-    esac
+    out+=$c
   done
   printf '%s' "$out"
 }
@@ -102,14 +99,14 @@ json_unescape() {
 # UTF8_CHAR = the UTF-8 bytes of a code point (LC_ALL=C: printf \u would not encode them). A
 # variable, not stdout: $(...) would drop a decoded newline. NUL cannot be in a shell string.
 utf8_of() {
-  local cp=$1 f
+  local cp=$1 n=0 f='' lead=0
   UTF8_CHAR=''
   ((cp == 0)) && return 0
-  if ((cp < 0x80)); then printf -v f '\\x%02x' "$cp"
-  elif ((cp < 0x800)); then printf -v f '\\x%02x\\x%02x' $((0xC0 | cp >> 6)) $((0x80 | (cp & 0x3F)))
-  elif ((cp < 0x10000)); then printf -v f '\\x%02x\\x%02x\\x%02x' $((0xE0 | cp >> 12)) $((0x80 | (cp >> 6 & 0x3F))) $((0x80 | (cp & 0x3F)))
-  else printf -v f '\\x%02x\\x%02x\\x%02x\\x%02x' $((0xF0 | cp >> 18)) $((0x80 | (cp >> 12 & 0x3F))) $((0x80 | (cp >> 6 & 0x3F))) $((0x80 | (cp & 0x3F)))
-  fi
+  ((cp < 0x80)) || { n=1 lead=0xC0; }
+  ((cp < 0x800)) || { n=2 lead=0xE0; }
+  ((cp < 0x10000)) || { n=3 lead=0xF0; }
+  printf -v f '\\x%02x' $((lead | cp >> 6 * n))
+  for ((n--; n >= 0; n--)); do printf -v f '%s\\x%02x' "$f" $((0x80 | (cp >> 6 * n & 0x3F))); done
   # shellcheck disable=SC2059 # the format is the \xHH escapes built above
   printf -v UTF8_CHAR "$f"
 }
@@ -142,7 +139,7 @@ next_attempt() {
 }
 
 budget_note() {
-  ((${BUDGET_SPENT:-0})) && printf ' (stopped early: the boot script\x27s time budget of %ss, from the activation timeout, was spent)' "$DSKIT_BUDGET_SECONDS"
+  ((${BUDGET_SPENT:-0})) && printf ' (the boot script\x27s %ss budget ran out)' "$DSKIT_BUDGET_SECONDS"
 }
 
 # The activation token, with bounded retries; on failure prints the last reason instead.

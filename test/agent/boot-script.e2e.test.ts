@@ -188,7 +188,7 @@ describeE2e('AWS boot script (compressed user data), happy path', () => {
     // The mirror is unreachable here: the warning names the step that failed and why.
     expect(signals[0].signal.Reason).toMatch(/^activated; warning: event shipping: rsyslog is missing and could not be installed: apt-get (update|install rsyslog) failed: [^;]+; warning: expiry: /);
     // Debian 12 ships no SSM agent: the script fetches it from the region's package location (unreachable here).
-    expect(signals[0].signal.Reason).toMatch(/; warning: admin access: downloading the SSM agent from https:\/\/s3\.ap-northeast-1\.amazonaws\.com\/amazon-ssm-ap-northeast-1\/latest failed: /);
+    expect(signals[0].signal.Reason).toMatch(/; warning: admin access: downloading https:\/\/s3\.ap-northeast-1\.amazonaws\.com\/amazon-ssm-ap-northeast-1\/latest\/debian_amd64\/amazon-ssm-agent\.deb failed: /);
   });
 
   test('the token is in no log, file, environment or process line but dsa_control -a\'s', () => {

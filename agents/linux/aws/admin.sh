@@ -14,7 +14,7 @@ ssm_agent_present() {
 
 # On failure prints what failed.
 dskit_setup_admin_access() {
-  local arch base file out
+  local arch base
   ssm_agent_present && return 0
   case $(uname -m) in
     x86_64) arch=amd64 ;;
@@ -23,18 +23,10 @@ dskit_setup_admin_access() {
   esac
   base="https://s3.$AWS_REGION.amazonaws.com/amazon-ssm-$AWS_REGION/latest"
   if command -v dpkg >/dev/null; then
-    file="$DSKIT_WORK_DIR/amazon-ssm-agent.deb"
-    out=$(curl_tls --fail -o "$file" "$base/debian_$arch/amazon-ssm-agent.deb" 2>&1) ||
-      { echo "downloading the SSM agent from $base failed: ${out##*$'\n'}"; return 1; }
-    out=$(with_package_lock dpkg -i "$file") || { echo "dpkg -i amazon-ssm-agent.deb failed: ${out##*$'\n'}"; return 1; }
+    install_downloaded_package "$base/debian_$arch/amazon-ssm-agent.deb" || return 1
   else
-    file="$DSKIT_WORK_DIR/amazon-ssm-agent.rpm"
-    out=$(curl_tls --fail -o "$file" "$base/linux_$arch/amazon-ssm-agent.rpm" 2>&1) ||
-      { echo "downloading the SSM agent from $base failed: ${out##*$'\n'}"; return 1; }
-    # rpm waits for its own transaction lock.
-    out=$(rpm -U --replacepkgs "$file" 2>&1) || { echo "rpm -U amazon-ssm-agent.rpm failed: ${out##*$'\n'}"; return 1; }
+    install_downloaded_package "$base/linux_$arch/amazon-ssm-agent.rpm" || return 1
   fi
-  printf '%s\n' "$out" >>"$LOG_FILE"
   systemctl enable --now amazon-ssm-agent >/dev/null 2>&1 ||
     { echo "the SSM agent was installed but did not start (systemctl enable --now amazon-ssm-agent)"; return 1; }
   log "admin access: SSM agent installed from $base; Session Manager: aws ssm start-session --target <instance id>"

@@ -37,27 +37,29 @@ prepare_events_dir() {
   [[ -z $user ]] || chown "$user" "$dir"
 }
 
+# Downloads a .deb or .rpm and installs it (dpkg under the package-lock wait; rpm waits for its
+# own lock); on failure prints what failed. The SSM agent (admin.sh) comes the same way.
+install_downloaded_package() {
+  local file="$DSKIT_WORK_DIR/${1##*/}" out
+  out=$(curl_tls --fail -o "$file" "$1" 2>&1) || { echo "downloading $1 failed: ${out##*$'\n'}"; return 1; }
+  if [[ $file == *.deb ]]; then out=$(with_package_lock dpkg -i "$file"); else out=$(rpm -U --replacepkgs "$file" 2>&1); fi ||
+    { printf '%s\n' "$out" >>"$LOG_FILE" && echo "installing ${file##*/} failed: ${out##*$'\n'}"; return 1; }
+  printf '%s\n' "$out" >>"$LOG_FILE"
+}
+
 # On failure prints what failed.
 install_cloudwatch_agent() {
-  local deb_arch=amd64 file out
+  local arch=amd64 base=https://amazoncloudwatch-agent.s3.amazonaws.com
   [[ -x $CWAGENT_DIR/bin/amazon-cloudwatch-agent-ctl ]] && return 0
-  [[ $(uname -m) == aarch64 ]] && deb_arch=arm64
+  [[ $(uname -m) == aarch64 ]] && arch=arm64
   if command -v dnf >/dev/null && dnf install -y -q amazon-cloudwatch-agent >>"$LOG_FILE" 2>&1; then
     return 0
   fi
   if command -v dpkg >/dev/null; then
-    file="$DSKIT_WORK_DIR/amazon-cloudwatch-agent.deb"
-    out=$(curl_tls --fail -o "$file" "https://amazoncloudwatch-agent.s3.amazonaws.com/debian/$deb_arch/latest/amazon-cloudwatch-agent.deb" 2>&1) ||
-      { echo "downloading amazon-cloudwatch-agent.deb failed: ${out##*$'\n'}"; return 1; }
-    out=$(with_package_lock dpkg -i "$file") || { printf '%s\n' "$out" >>"$LOG_FILE" && echo "dpkg -i amazon-cloudwatch-agent.deb failed: ${out##*$'\n'}"; return 1; }
+    install_downloaded_package "$base/debian/$arch/latest/amazon-cloudwatch-agent.deb"
   else
-    file="$DSKIT_WORK_DIR/amazon-cloudwatch-agent.rpm"
-    out=$(curl_tls --fail -o "$file" "https://amazoncloudwatch-agent.s3.amazonaws.com/redhat/$(uname -m | sed 's/x86_64/amd64/;s/aarch64/arm64/')/latest/amazon-cloudwatch-agent.rpm" 2>&1) ||
-      { echo "downloading amazon-cloudwatch-agent.rpm failed: ${out##*$'\n'}"; return 1; }
-    # rpm waits for its own transaction lock.
-    out=$(rpm -U --replacepkgs "$file" 2>&1) || { printf '%s\n' "$out" >>"$LOG_FILE" && echo "rpm -U amazon-cloudwatch-agent.rpm failed: ${out##*$'\n'}"; return 1; }
+    install_downloaded_package "$base/redhat/$arch/latest/amazon-cloudwatch-agent.rpm"
   fi
-  printf '%s\n' "$out" >>"$LOG_FILE"
 }
 
 dskit_setup_events() {

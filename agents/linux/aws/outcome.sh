@@ -12,21 +12,14 @@ json_escape() {
   printf '%s' "$s"
 }
 
-# The first MAX bytes of a string, never ending inside a UTF-8 character (LC_ALL=C: bytes).
+# The first MAX bytes of a string, never ending inside a UTF-8 character (LC_ALL=C: bytes): drop
+# the last character's bytes when its lead byte announces more than the cut left.
 cut_utf8() {
-  local s=$1 max=$2 i b lead need
-  ((${#s} <= max)) && { printf '%s' "$s"; return; }
-  s=${s:0:max}
-  # Step back over continuation bytes to the last character's lead byte.
+  local s=${1:0:$2} i b
   for ((i = ${#s} - 1; i >= 0 && i >= ${#s} - 4; i--)); do
     printf -v b '%d' "'${s:i:1}"
+    ((b >= 0xC0)) && { (((b >= 0xF0 ? 4 : b >= 0xE0 ? 3 : 2) > ${#s} - i)) && s=${s:0:i}; break; }
     ((b < 0x80)) && break
-    ((b >= 0xC0)) || continue
-    lead=$b need=2
-    ((lead >= 0xE0)) && need=3
-    ((lead >= 0xF0)) && need=4
-    ((${#s} - i < need)) && s=${s:0:i}
-    break
   done
   printf '%s' "$s"
 }

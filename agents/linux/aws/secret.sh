@@ -54,30 +54,17 @@ uri_encode() {
   printf '%s' "$out"
 }
 
-# The canonical query string of raw (decoded) "name=value" pairs: encoded, sorted by name, then by pair.
-sigv4_canonical_query() {
-  local pair name value lines=''
-  (($# > 0)) || return 0
-  for pair in "$@"; do
-    name=${pair%%=*} value=''
-    [[ $pair == *=* ]] && value=${pair#*=}
-    name=$(uri_encode "$name") value=$(uri_encode "$value")
-    lines+="$name"$'\t'"$name=$value"$'\n'
-  done
-  printf '%s' "$lines" | sort -t $'\t' -k1,1 -k2,2 | cut -f2 | paste -sd '&' -
-}
-
-# Signs a request. Arguments: access key id, secret access key, session token (may be empty),
+# Signs a request without a query string (all the script sends; a query would cost user data
+# space for nothing). Arguments: access key id, secret access key, session token (may be empty),
 # region, service, X-Amz-Date (yyyymmddThhmmssZ), method, path (URL-encoded, already normalized:
-# no "." or ".." or empty segments), payload, the name of an array of "Name: value" headers (Host
-# included), then any raw "name=value" query pairs.
+# no "." or ".." or empty segments), payload, and the name of an array of "Name: value" headers
+# (Host included).
 # Sets SIGV4_AUTHORIZATION, SIGV4_CANONICAL_REQUEST and SIGV4_HEADERS (every header to send but
 # Authorization: the given ones, X-Amz-Date and X-Amz-Security-Token).
 sigv4_sign() {
   local key_id=$1 secret=$2 session=$3 region=$4 service=$5 amz_date=$6 method=$7 path=$8 payload=$9
   local -n sigv4_given=${10}
-  shift 10
-  local header name value canonical_headers='' signed='' scope key part payload_hash string_to_sign line
+  local header name value canonical_headers='' signed scope key part
   SIGV4_HEADERS=("${sigv4_given[@]}" "X-Amz-Date: $amz_date")
   [[ -n $session ]] && SIGV4_HEADERS+=("X-Amz-Security-Token: $session")
   for header in "${SIGV4_HEADERS[@]}"; do
@@ -88,17 +75,15 @@ sigv4_sign() {
     canonical_headers+="${name,,}:$value"$'\n'
   done
   canonical_headers=$(printf '%s' "$canonical_headers" | sort -t : -k1,1)
-  while IFS= read -r line; do signed+="${signed:+;}${line%%:*}"; done <<<"$canonical_headers"
-  payload_hash=$(printf '%s' "$payload" | sha256_hex) || return 1
-  SIGV4_CANONICAL_REQUEST="$method"$'\n'"$(uri_encode "$path" /)"$'\n'"$(sigv4_canonical_query "$@")"$'\n'
-  SIGV4_CANONICAL_REQUEST+="$canonical_headers"$'\n\n'"$signed"$'\n'"$payload_hash"
+  signed=$(printf '%s\n' "$canonical_headers" | cut -d : -f 1 | paste -sd ';' -)
+  SIGV4_CANONICAL_REQUEST="$method"$'\n'"$(uri_encode "$path" /)"$'\n'""$'\n'
+  SIGV4_CANONICAL_REQUEST+="$canonical_headers"$'\n\n'"$signed"$'\n'"$(printf '%s' "$payload" | sha256_hex)"
   scope="${amz_date:0:8}/$region/$service/aws4_request"
-  string_to_sign="AWS4-HMAC-SHA256"$'\n'"$amz_date"$'\n'"$scope"$'\n'"$(printf '%s' "$SIGV4_CANONICAL_REQUEST" | sha256_hex)"
   key=$(hex_of "AWS4$secret")
-  for part in "${amz_date:0:8}" "$region" "$service" aws4_request; do
+  for part in "${amz_date:0:8}" "$region" "$service" aws4_request \
+    "AWS4-HMAC-SHA256"$'\n'"$amz_date"$'\n'"$scope"$'\n'"$(printf '%s' "$SIGV4_CANONICAL_REQUEST" | sha256_hex)"; do
     key=$(hmac_sha256_hex "$key" "$part") || return 1
   done
-  key=$(hmac_sha256_hex "$key" "$string_to_sign") || return 1
   SIGV4_AUTHORIZATION="AWS4-HMAC-SHA256 Credential=$key_id/$scope, SignedHeaders=$signed, Signature=$key"
 }
 
@@ -111,23 +96,25 @@ curl_headers_config() {
   done
 }
 
+# The instance role's credentials, from IMDSv2 (the session token on stdin, not the command line).
+imds_credentials() {
+  printf 'header = "X-aws-ec2-metadata-token: %s"\n' "$1" | curl_metadata -K - "http://169.254.169.254/latest/meta-data/iam/security-credentials/$2"
+}
+
 cloud_fetch_token_once() {
-  local imds role creds key_id secret session host body amz_date headers response code
+  local imds role creds key_id secret session host body headers response code
   imds=$(curl_metadata -X PUT -H 'X-aws-ec2-metadata-token-ttl-seconds: 300' http://169.254.169.254/latest/api/token) ||
     { echo "instance metadata (IMDSv2) did not answer"; return 1; }
-  role=$(printf 'header = "X-aws-ec2-metadata-token: %s"\n' "$imds" | curl_metadata -K - http://169.254.169.254/latest/meta-data/iam/security-credentials/) ||
-    { echo "the instance has no IAM role (instance profile)"; return 1; }
+  role=$(imds_credentials "$imds") || { echo "the instance has no IAM role (instance profile)"; return 1; }
   role=${role%%$'\n'*}
-  creds=$(printf 'header = "X-aws-ec2-metadata-token: %s"\n' "$imds" | curl_metadata -K - "http://169.254.169.254/latest/meta-data/iam/security-credentials/$role") ||
-    { echo "instance role $role credentials unavailable"; return 1; }
+  creds=$(imds_credentials "$imds" "$role") || { echo "instance role $role credentials unavailable"; return 1; }
   key_id=$(json_field "$creds" AccessKeyId) secret=$(json_field "$creds" SecretAccessKey) session=$(json_field "$creds" Token)
   [[ -n $key_id && -n $secret ]] || { echo "instance role $role credentials unreadable"; return 1; }
   host="secretsmanager.$AWS_REGION.amazonaws.com"
   body="{\"SecretId\":\"$TOKEN_SECRET_NAME\"}"
-  amz_date=$(date -u +%Y%m%dT%H%M%SZ)
   # shellcheck disable=SC2034 # passed to sigv4_sign by name
   headers=("Content-Type: application/x-amz-json-1.1" "Host: $host" "X-Amz-Target: secretsmanager.GetSecretValue")
-  sigv4_sign "$key_id" "$secret" "$session" "$AWS_REGION" secretsmanager "$amz_date" POST / "$body" headers ||
+  sigv4_sign "$key_id" "$secret" "$session" "$AWS_REGION" secretsmanager "$(date -u +%Y%m%dT%H%M%SZ)" POST / "$body" headers ||
     { echo "could not sign the Secrets Manager request (sha256sum failed)"; return 1; }
   response=$(curl_headers_config "Authorization: $SIGV4_AUTHORIZATION" "${SIGV4_HEADERS[@]}" |
     curl_tls -K - -w '\n%{http_code}' --data-binary "$body" "https://$host/" 2>&1) ||
