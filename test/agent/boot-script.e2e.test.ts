@@ -148,6 +148,7 @@ describeE2e('AWS boot script (compressed user data), happy path', () => {
     c = new BootScriptCase({ assets, token, packageFile: assets.signedDeb, managerUpAfterMs: 0 });
     await c.start();
     run = await c.run(script('aws'), FAST);
+    if (process.env.DSKIT_E2E_DEBUG) console.log(run.output);
   });
   afterAll(() => c?.stop());
 

@@ -98,7 +98,7 @@ curl_headers_config() {
 
 # The instance role's credentials, from IMDSv2 (the session token on stdin, not the command line).
 imds_credentials() {
-  printf 'header = "X-aws-ec2-metadata-token: %s"\n' "$1" | curl_metadata -K - "http://169.254.169.254/latest/meta-data/iam/security-credentials/$2"
+  printf 'header = "X-aws-ec2-metadata-token: %s"\n' "$1" | curl_metadata -K - "http://169.254.169.254/latest/meta-data/iam/security-credentials/${2:-}"
 }
 
 cloud_fetch_token_once() {
