@@ -30,6 +30,8 @@ export class AwsSandboxStack extends Stack {
   public readonly analytics: AthenaAnalytics;
   public readonly instanceRole: SandboxInstanceRole;
   public readonly vms: readonly SandboxVm[];
+  /** Why a deploy of this template would be refused (empty when it is ready). */
+  public readonly deployBlockers: readonly string[];
 
   constructor(scope: Construct, id: string, props: AwsSandboxStackProps) {
     super(scope, id, props);
@@ -40,8 +42,6 @@ export class AwsSandboxStack extends Stack {
     Tags.of(this).add(OWNER_TAG, config.owner);
     const names = sandboxNames(config);
     const retentionDays = config.events.retentionDays;
-
-    new PlaceholderGuard(this, 'PlaceholderGuard', { problems: deployBlockers(config, props.configFile ?? 'sandbox.yaml', 'aws') });
 
     this.network = new SandboxNetwork(this, 'Network', {
       cidr: aws.vpcCidr,
@@ -97,6 +97,16 @@ export class AwsSandboxStack extends Stack {
     new CfnOutput(this, 'AthenaWorkGroup', { value: this.analytics.workGroup.ref, description: 'Athena workgroup with the report queries' });
     new CfnOutput(this, 'GlueDatabase', { value: names.glueDatabase, description: 'Glue database of the events table' });
     new CfnOutput(this, 'GlueTable', { value: names.eventsTable, description: 'Glue table over the raw event lines' });
+
+    // What the deploy must refuse: placeholder values, a missing signing key (lib/agent), and
+    // lookups the CDK CLI has not pinned in cdk.context.json yet (images, availability zones).
+    const configFile = props.configFile ?? 'sandbox.yaml';
+    this.deployBlockers = [
+      ...deployBlockers(config, configFile, 'aws'),
+      ...[...new Set(vms.map((vm) => vm.image.problem).filter((p): p is string => p !== undefined))].map((p) => `${configFile}: ${p}`),
+      ...this.network.lookupProblems.map((p) => `${configFile}: aws.region: ${p}`),
+    ];
+    new PlaceholderGuard(this, 'PlaceholderGuard', { problems: this.deployBlockers });
 
     // Last: the CDK's own custom-resource functions exist only once the buckets and VPC do.
     new FunctionLogGroups(this, 'FunctionLogs');

@@ -11,6 +11,7 @@
 #                           redacted reason; dskit_report_outcome retries it
 #   dskit_setup_events      local syslog receiver + shipping; on failure print what failed, return 1
 #   dskit_schedule_expiry   optional: make the VM end itself at the sandbox's expiry
+#   dskit_setup_admin_access  optional: an admin path the image lacks; on failure print what failed
 #
 # The token lives only in a local, never exported variable and in the argument list of
 # `dsa_control -a` (whose interface requires it there). `set -x` must never be used here.
@@ -62,8 +63,53 @@ redact() {
   printf '%s' "$s"
 }
 
+# The string value of a top-level-looking "key": "value" member of a JSON text, decoded (every
+# JSON escape, \uXXXX and surrogate pairs to UTF-8). A key only counts after { or , so a value
+# that merely contains "key":"..." (its quotes escaped) is never taken for it.
 json_field() {
-  [[ $1 =~ \"$2\"[[:space:]]*:[[:space:]]*\"([^\"]*)\" ]] && printf '%s' "${BASH_REMATCH[1]}"
+  local pattern='(^|[{,])[[:space:]]*"'"$2"'"[[:space:]]*:[[:space:]]*"(([^"\]|\\.)*)"'
+  [[ $1 =~ $pattern ]] || return 1
+  json_unescape "${BASH_REMATCH[2]}"
+}
+
+json_unescape() {
+  local s=$1 out='' c cp i=0
+  while ((i < ${#s})); do
+    c=${s:i:1} i=$((i + 1))
+    if [[ $c == "\\" ]]; then
+      c=${s:i:1} i=$((i + 1))
+      case $c in
+        b) c=$'\b' ;; f) c=$'\f' ;; n) c=$'\n' ;; r) c=$'\r' ;; t) c=$'\t' ;;
+        u)
+          [[ ${s:i:4} =~ ^[0-9A-Fa-f]{4}$ ]] || return 1
+          cp=$((16#${s:i:4})) i=$((i + 4))
+          # A surrogate pair is one code point.
+          if ((cp >> 10 == 0x36)) && [[ ${s:i:6} =~ ^\\u[dD][c-fC-F][0-9A-Fa-f]{2}$ ]]; then
+            cp=$((0x10000 + ((cp & 0x3FF) << 10) + (16#${s:i+2:4} & 0x3FF))) i=$((i + 6))
+          fi
+          utf8_of "$cp"
+          c=$UTF8_CHAR
+          ;;
+      esac
+    fi
+    out+=$c
+  done
+  printf '%s' "$out"
+}
+
+# UTF8_CHAR = the UTF-8 bytes of a code point (LC_ALL=C: printf \u would not encode them). A
+# variable, not stdout: $(...) would drop a decoded newline. NUL cannot be in a shell string.
+utf8_of() {
+  local cp=$1 n=0 f='' lead=0
+  UTF8_CHAR=''
+  ((cp == 0)) && return 0
+  ((cp < 0x80)) || { n=1 lead=0xC0; }
+  ((cp < 0x800)) || { n=2 lead=0xE0; }
+  ((cp < 0x10000)) || { n=3 lead=0xF0; }
+  printf -v f '\\x%02x' $((lead | cp >> 6 * n))
+  for ((n--; n >= 0; n--)); do printf -v f '%s\\x%02x' "$f" $((0x80 | (cp >> 6 * n & 0x3F))); done
+  # shellcheck disable=SC2059 # the format is the \xHH escapes built above
+  printf -v UTF8_CHAR "$f"
 }
 
 # Seconds left of the run's budget (0 once spent).
@@ -77,6 +123,24 @@ backoff_seconds() {
   local s=$((1 << ($1 - 1)))
   ((s > DSKIT_BACKOFF_CAP)) && s=$DSKIT_BACKOFF_CAP
   echo "$s"
+}
+
+# Between two attempts of a retry loop: sleeps the backoff and returns 0, or returns 1 when there is
+# no next attempt, because that was the last one or because the run's deadline would pass during the
+# backoff (then BUDGET_SPENT=1, and budget_note says so in the failure reason).
+next_attempt() {
+  local wait
+  (($1 < DSKIT_ATTEMPTS)) || return 1
+  wait=$(backoff_seconds "$1")
+  if (($(time_left) <= wait)); then
+    BUDGET_SPENT=1
+    return 1
+  fi
+  sleep "$wait"
+}
+
+budget_note() {
+  ((${BUDGET_SPENT:-0})) && printf ' (the boot script\x27s %ss budget ran out)' "$DSKIT_BUDGET_SECONDS"
 }
 
 # The activation token, with retries; on failure prints the last reason instead. A permission
@@ -183,12 +247,16 @@ wait_agent_ready() {
 }
 
 download_package() {
-  local url="$MANAGER_URL/software/agent/$PLATFORM/$ARCH/agent.$PKG" attempt code rc=0
+  local url="$MANAGER_URL/software/agent/$PLATFORM/$ARCH/agent.$PKG" attempt code rc=0 limit
   ((TENANT_NUMERIC_ID > 0)) && url+="?tenantID=$TENANT_NUMERIC_ID"
   PACKAGE_FILE="$DSKIT_WORK_DIR/agent.$PKG"
-  for ((attempt = 1; attempt <= DSKIT_ATTEMPTS; attempt++)); do
+  for ((attempt = 1; ; attempt++)); do
     rm -f "$PACKAGE_FILE"
-    code=$(curl_tls -H 'Agent-Version-Control: on' -o "$PACKAGE_FILE" -w '%{http_code}' "$url") && rc=0 || rc=$?
+    # No attempt may outlast the run's deadline (curl's last --max-time wins).
+    limit=$(time_left)
+    ((limit > 600)) && limit=600
+    ((limit > 0)) || { BUDGET_SPENT=1 && break; }
+    code=$(curl_tls -H 'Agent-Version-Control: on' -o "$PACKAGE_FILE" -w '%{http_code}' --max-time "$limit" "$url") && rc=0 || rc=$?
     if ((rc == 0)) && [[ $code == 200 ]]; then
       log "downloaded $url ($(wc -c <"$PACKAGE_FILE") bytes, attempt $attempt)"
       return 0
@@ -197,9 +265,9 @@ download_package() {
     if [[ $code == 404 ]]; then
       fail "the manager has no agent package for $PLATFORM/$ARCH (HTTP 404): import it under Administration > Updates > Software"
     fi
-    ((attempt < DSKIT_ATTEMPTS)) && sleep "$(backoff_seconds "$attempt")"
+    next_attempt "$attempt" || break
   done
-  fail "could not download the agent package from $MANAGER_URL after $DSKIT_ATTEMPTS attempts (last: curl exit $rc, HTTP ${code:-none}); check the manager URL, proxy and outbound HTTPS"
+  fail "could not download the agent package from $MANAGER_URL after $attempt attempts$(budget_note) (last: curl exit $rc, HTTP ${code:-none}); check the manager URL, proxy and outbound HTTPS"
 }
 
 # A member of an ar archive (the .deb container) by name, without binutils.
@@ -305,42 +373,59 @@ install_package() {
   log "agent package installed"
 }
 
-# At first boot apt-daily, unattended-upgrades or the guest agent often hold the dpkg lock, and
-# dpkg -i gives up at once when it is taken: wait for it, boundedly.
 dpkg_install() {
-  local deadline=$((SECONDS + DSKIT_DPKG_LOCK_TIMEOUT)) out
-  until out=$(DEBIAN_FRONTEND=noninteractive dpkg -i "$1" 2>&1); do
-    if [[ $out != *"locked by another process"* ]] || ((SECONDS >= deadline)); then
+  with_package_lock dpkg -i "$1"
+}
+
+# What dpkg and apt-get print when another package operation holds their locks.
+package_lock_held() {
+  [[ $1 == *"locked by another process"* || $1 == *"Could not get lock"* || $1 == *"Unable to acquire the dpkg frontend lock"* ]]
+}
+
+# Runs a dpkg or apt-get command (non-interactively), and prints its output. At first boot
+# cloud-init, apt-daily or unattended-upgrades often hold the dpkg and apt locks, and dpkg and
+# apt-get give up at once when they are taken (dnf and rpm wait for theirs): while the lock is
+# held, try again every 5 s, for up to DSKIT_DPKG_LOCK_TIMEOUT and never past the run's deadline.
+# Used by the agent install and by the event-shipping installs alike; on failure the last line
+# printed says what failed.
+with_package_lock() {
+  local deadline=$((SECONDS + DSKIT_DPKG_LOCK_TIMEOUT)) started=$SECONDS out
+  ((deadline > DSKIT_DEADLINE)) && deadline=$DSKIT_DEADLINE
+  until out=$(DEBIAN_FRONTEND=noninteractive "$@" 2>&1); do
+    if ! package_lock_held "$out"; then
       printf '%s' "$out"
       return 1
     fi
-    log "dpkg is busy (another package operation holds its lock); waiting"
+    if ((SECONDS + 5 > deadline)); then
+      printf '%s\n%s: the package lock was still held by another process after %ss' "$out" "$1" $((SECONDS - started))
+      return 1
+    fi
+    log "$1 is busy (another package operation holds its lock); waiting"
     sleep 5
   done
   printf '%s' "$out"
 }
 
-# Retry a dsa_control call until it prints "HTTP Status: 200"; prints its last output.
+# Retry a dsa_control call until it prints "HTTP Status: 200", at most DSKIT_ATTEMPTS times and
+# never past the run's deadline. Not in a subshell: it leaves its last output in DSA_OUTPUT and
+# the attempts made in DSA_ATTEMPTS (and BUDGET_SPENT) for the failure reason.
 dsa_control_retry() {
-  local what=$1 attempt out=''
+  local what=$1
   shift
-  for ((attempt = 1; attempt <= DSKIT_ATTEMPTS; attempt++)); do
-    if out=$("$AGENT_DIR/dsa_control" "$@" 2>&1) && [[ $out == *"HTTP Status: 200"* || $what == reset ]]; then
-      printf '%s' "$out"
+  for ((DSA_ATTEMPTS = 1; ; DSA_ATTEMPTS++)); do
+    if DSA_OUTPUT=$("$AGENT_DIR/dsa_control" "$@" 2>&1) && [[ $DSA_OUTPUT == *"HTTP Status: 200"* || $what == reset ]]; then
       return 0
     fi
-    log "dsa_control $what attempt $attempt/$DSKIT_ATTEMPTS did not succeed: $(redact "$(tail -n 1 <<<"$out")")"
-    ((attempt < DSKIT_ATTEMPTS)) && sleep "$(backoff_seconds "$attempt")"
+    log "dsa_control $what attempt $DSA_ATTEMPTS/$DSKIT_ATTEMPTS did not succeed: $(redact "$(tail -n 1 <<<"$DSA_OUTPUT")")"
+    next_attempt "$DSA_ATTEMPTS" || return 1
   done
-  printf '%s' "$out"
-  return 1
 }
 
 activate() {
   local args out
   # Reset first: -r clears the agent's configuration, proxies included (Trend's scripts reset, then
   # set the proxies, then activate).
-  dsa_control_retry reset -r >/dev/null || fail "dsa_control -r did not succeed"
+  dsa_control_retry reset -r || fail "dsa_control -r did not succeed$(budget_note)"
   if [[ -n $PROXY ]]; then
     "$AGENT_DIR/dsa_control" -x "dsm_proxy://${PROXY#*://}" >/dev/null 2>&1 || warn "could not set the agent's manager proxy"
     # Updates come from relays (Trend Micro's own for Workload Security): same proxy.
@@ -353,8 +438,8 @@ activate() {
   ((RELAY_GROUP_ID > 0)) && args+=("relaygroupid:$RELAY_GROUP_ID")
   args+=("displayname:$DISPLAY_NAME")
   log "activating against $ACTIVATION_URL as $DISPLAY_NAME with policy $POLICY_ID"
-  out=$(dsa_control_retry activation "${args[@]}") ||
-    fail "activation was refused after $DSKIT_ATTEMPTS attempts: $(redact "$(tail -n 1 <<<"$out")")"
+  dsa_control_retry activation "${args[@]}" ||
+    fail "activation was refused after $DSA_ATTEMPTS attempts$(budget_note): $(redact "$(tail -n 1 <<<"$DSA_OUTPUT")")"
   is_activated || fail "dsa_control -a reported success but the agent still holds the bootstrap certificate"
   log "activated: $(agent_status | grep -m1 '^AgentStatus\.dsmUrl:' || true)"
 }
@@ -366,6 +451,10 @@ finish() {
   fi
   if declare -F dskit_schedule_expiry >/dev/null; then
     out=$(dskit_schedule_expiry 2>&1) || warn "expiry: ${out##*$'\n'}"
+  fi
+  # Optional: an admin path the image lacks (AWS: the SSM agent for Session Manager).
+  if declare -F dskit_setup_admin_access >/dev/null; then
+    out=$(dskit_setup_admin_access 2>&1) || warn "admin access: ${out##*$'\n'}"
   fi
   for w in "${WARNINGS[@]}"; do reason+="; warning: $w"; done
   log "SUCCESS: $reason"

@@ -25,9 +25,10 @@ function cloudPieces(cloud: Cloud): string[] {
   return cloud === 'aws' ? ['secret', 'outcome', 'events', 'expiry'] : ['secret', 'outcome', 'events'];
 }
 
-/** The Linux pieces in assembly order: generic first, then the cloud's. */
+/** The Linux pieces in assembly order: generic first, then the cloud's (AWS: also the SSM agent, which Debian and RHEL images lack). */
 export function linuxSources(cloud: Cloud): string[] {
-  return ['linux/install-agent.sh', ...cloudPieces(cloud).map((p) => `linux/${cloud}/${p}.sh`)];
+  const linuxOnly = cloud === 'aws' ? ['admin'] : [];
+  return ['linux/install-agent.sh', ...[...cloudPieces(cloud), ...linuxOnly].map((p) => `linux/${cloud}/${p}.sh`)];
 }
 
 export function windowsSources(cloud: Cloud): string[] {

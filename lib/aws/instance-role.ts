@@ -1,6 +1,12 @@
 /**
- * The one role every sandbox VM runs with: exactly what the boot script needs.
- * - SSM core: Session Manager admin access (no SSH keys, no open ports).
+ * The one role every sandbox VM runs with: exactly what Session Manager and the boot script need,
+ * nothing a compromised (honeypot) VM could use to read the account.
+ * - Session Manager: the five actions AWS lists for a custom Session Manager instance profile
+ *   (https://docs.aws.amazon.com/systems-manager/latest/userguide/getting-started-create-iam-instance-profile.html,
+ *   the same as the AWS managed policy AWSCloud9SSMInstanceProfile): the SSM agent registers the
+ *   instance and opens session channels. Not AmazonSSMManagedInstanceCore, which also allows
+ *   ssm:GetParameter(s) on every parameter of the account, documents, associations and inventory;
+ *   Run Command, State Manager and Patch Manager are therefore not available on the VMs.
  * - CloudWatch Logs: write to the sandbox's events log group, nothing else (the group exists;
  *   the CloudWatch agent is not allowed to create groups elsewhere).
  * - Secrets Manager: read the one activation-token secret named in the config.
@@ -24,6 +30,15 @@ export function secretArnPattern(stack: Stack, secretName: string): string {
   return stack.formatArn({ service: 'secretsmanager', resource: 'secret', resourceName: `${secretName}-??????`, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
 }
 
+/** What the SSM agent needs for Session Manager (see above); S3/KMS session logging is not configured. */
+export const SESSION_MANAGER_ACTIONS = [
+  'ssm:UpdateInstanceInformation',
+  'ssmmessages:CreateControlChannel',
+  'ssmmessages:CreateDataChannel',
+  'ssmmessages:OpenControlChannel',
+  'ssmmessages:OpenDataChannel',
+] as const;
+
 export class SandboxInstanceRole extends Construct {
   public readonly role: iam.Role;
   /** Shared by every VM, rather than one profile per instance. */
@@ -41,9 +56,9 @@ export class SandboxInstanceRole extends Construct {
 
     this.role = new iam.Role(this, 'Role', {
       assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com'),
-      description: 'dskit sandbox VMs: SSM, shipping DS events, reading the activation token',
-      managedPolicies: [iam.ManagedPolicy.fromAwsManagedPolicyName('AmazonSSMManagedInstanceCore')],
+      description: 'dskit sandbox VMs: Session Manager, shipping DS events, reading the activation token',
     });
+    this.role.addToPolicy(new iam.PolicyStatement({ sid: 'SessionManager', actions: [...SESSION_MANAGER_ACTIONS], resources: ['*'] }));
     this.role.addToPolicy(
       new iam.PolicyStatement({
         sid: 'ShipDsEvents',
@@ -61,8 +76,10 @@ export class SandboxInstanceRole extends Construct {
     this.instanceProfile = new iam.InstanceProfile(this, 'InstanceProfile', { role: this.role });
 
     Validations.of(this.role).acknowledge({
-      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/AmazonSSMManagedInstanceCore]',
-      reason: 'AmazonSSMManagedInstanceCore is the AWS-maintained minimum for Session Manager, the sandbox\'s only admin path; AWS keeps it current with the agent',
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'only the five Session Manager actions: the ssmmessages ones support no resource-level permissions, and AWS documents ' +
+        'ssm:UpdateInstanceInformation with Resource "*" for an instance profile; none of them reads data (no parameters, secrets or documents)',
     });
   }
 }

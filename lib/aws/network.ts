@@ -8,10 +8,12 @@
  * endpoints (~7 USD/month each per AZ, and still no route to the manager) cost more than the
  * public IPv4 addresses of a few short-lived VMs, and a NAT instance adds a machine to patch.
  */
-import { RemovalPolicy } from 'aws-cdk-lib';
+import { ContextProvider, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import * as cxschema from 'aws-cdk-lib/cloud-assembly-schema';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { SANDBOX_ZONES } from './placement';
 
 export interface SandboxNetworkProps {
   /** The VPC's IPv4 range (`aws.vpcCidr`). */
@@ -32,11 +34,23 @@ export class SandboxNetwork extends Construct {
   /** Created here, not by the flow log service, so `cdk destroy` removes it. */
   public readonly flowLogGroup: logs.LogGroup;
   public readonly flowLog: ec2.FlowLog;
+  /**
+   * Set when the VPC's availability zones are not known yet: in a stack bound to an account the
+   * CDK CLI looks them up and pins them in cdk.context.json; until then the zones are dummies
+   * that no deploy may reach.
+   */
+  public readonly lookupProblems: readonly string[];
 
   constructor(scope: Construct, id: string, props: SandboxNetworkProps) {
     super(scope, id);
-    const maxAzs = props.maxAzs ?? 2;
+    const maxAzs = props.maxAzs ?? SANDBOX_ZONES;
     if (!Number.isInteger(maxAzs) || maxAzs < 1) throw new Error(`SandboxNetwork: maxAzs must be 1 or more, got ${maxAzs}`);
+    const stack = Stack.of(this);
+    const bound = !Token.isUnresolved(stack.account) && !Token.isUnresolved(stack.region);
+    const zonesPinned = !bound || stack.node.tryGetContext(ContextProvider.getKey(this, { provider: cxschema.ContextProvider.AVAILABILITY_ZONE_PROVIDER }).key) !== undefined;
+    this.lookupProblems = zonesPinned
+      ? []
+      : ['the availability zones are not pinned yet: run `npx cdk synth` or `npx cdk deploy` with AWS credentials (the CDK CLI looks them up and pins them in cdk.context.json)'];
 
     this.vpc = new ec2.Vpc(this, 'Vpc', {
       ipAddresses: ec2.IpAddresses.cidr(props.cidr),

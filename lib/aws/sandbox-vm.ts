@@ -10,7 +10,8 @@ import type * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct, type IDependable } from 'constructs';
 import { AWS_USER_DATA_LIMIT, renderBootScript, type BootScript } from '../agent';
 import type { AwsVmConfig, SandboxConfig } from '../config';
-import { machineImageFor, osImageSpec } from './machine-image';
+import { osImageSpec, pinnedImage, type PinnedImage } from './machine-image';
+import { subnetIndexFor } from './placement';
 
 /** CloudFormation caps a wait condition's timeout at 12 hours. */
 const MAX_WAIT = Duration.hours(12);
@@ -37,10 +38,37 @@ export function bootScriptDigest(script: string): string {
   return createHash('sha256').update(script.replace(/\$\{Token\[[^\]]*\]\}/g, '<deploy-time>')).digest('hex').slice(0, 8);
 }
 
+/**
+ * A digest of everything that defines the instance but its tags: the boot script (blind to
+ * deploy-time values) and every other property CloudFormation is given (image, instance type,
+ * subnet, security group, volumes, profile, metadata options, ...). Whatever changes it replaces
+ * the instance and its activation gate together, so the deploy waits for the new agent.
+ */
+export function instanceDefinitionDigest(stack: Stack, instance: ec2.CfnInstance, script: string): string {
+  const { tags: _tags, userData: _userData, ...properties } = stack.resolve((instance as any).cfnProperties) as Record<string, unknown>;
+  return createHash('sha256')
+    .update(bootScriptDigest(script))
+    .update(JSON.stringify(properties, Object.keys(flatKeys(properties)).sort()))
+    .digest('hex')
+    .slice(0, 8);
+}
+
+/** Every key of a nested value, for a key order that does not depend on insertion order. */
+function flatKeys(value: unknown, out: Record<string, true> = {}): Record<string, true> {
+  if (Array.isArray(value)) for (const v of value) flatKeys(v, out);
+  else if (value !== null && typeof value === 'object') {
+    for (const [k, v] of Object.entries(value)) {
+      out[k] = true;
+      flatKeys(v, out);
+    }
+  }
+  return out;
+}
+
 export interface SandboxVmProps {
   readonly config: SandboxConfig;
   readonly vm: AwsVmConfig;
-  /** Position of the VM entry in `aws.vms`, for error messages. */
+  /** Position of the VM entry in `aws.vms`: error messages, and which subnet it starts in. */
   readonly vmIndex: number;
   /** Instance number, from 1 (`<sandbox>-aws-<vm>-<index>`). */
   readonly index: number;
@@ -62,6 +90,10 @@ export class SandboxVm extends Construct {
   /** What the manager will call this computer. */
   public readonly displayName: string;
   public readonly bootScript: BootScript;
+  /** The image, pinned in cdk.context.json (or not yet: `image.problem` is then a deploy blocker). */
+  public readonly image: PinnedImage;
+  /** The subnet (availability zone) the instance is in. */
+  public readonly subnet: ec2.ISubnet;
 
   constructor(scope: Construct, id: string, props: SandboxVmProps) {
     super(scope, id);
@@ -89,22 +121,18 @@ export class SandboxVm extends Construct {
     });
     this.displayName = this.bootScript.displayName;
     checkUserDataSize(this.bootScript.script, this.displayName);
-    // User data runs once per instance (cloud-init, EC2Launch), and a wait condition that has
-    // completed never waits again. So a changed boot script (policy, manager, scripts in agents/)
-    // must mean a new instance that signals a new handle, or the update would "succeed" with the
-    // VM still on the old settings. The digest renames handle and condition; the new handle URL
-    // changes the user data, which renames (replaces) the instance.
-    const digest = bootScriptDigest(this.bootScript.script);
-    this.waitHandle.overrideLogicalId(`${stack.getLogicalId(this.waitHandle)}${digest}`);
+    this.image = pinnedImage(this, config.name, vm.os, vm.arch, `${key}.os`);
+    const subnets = props.vpc.publicSubnets;
+    this.subnet = subnets[subnetIndexFor(props.vmIndex, props.index, subnets.length)];
 
     this.instance = new ec2.Instance(this, 'Instance', {
       vpc: props.vpc,
-      vpcSubnets: { subnetType: ec2.SubnetType.PUBLIC },
+      vpcSubnets: { subnets: [this.subnet] },
       associatePublicIpAddress: true,
       securityGroup: props.securityGroup,
       instanceProfile: props.instanceProfile,
       instanceType: new ec2.InstanceType(vm.instanceType),
-      machineImage: machineImageFor(stack, vm.os, vm.arch, `${key}.os`),
+      machineImage: this.image.machineImage,
       userData: ec2.UserData.custom(this.bootScript.script),
       userDataCausesReplacement: true,
       // IMDSv2 on the instance itself (requireImdsv2 would add a launch template per VM for the same effect).
@@ -122,6 +150,15 @@ export class SandboxVm extends Construct {
         config.expiresAfterHours > 0 ? ec2.InstanceInitiatedShutdownBehavior.TERMINATE : ec2.InstanceInitiatedShutdownBehavior.STOP,
     });
     for (const dep of props.bootDependencies ?? []) this.instance.node.addDependency(dep);
+
+    // User data runs once per instance (cloud-init, EC2Launch), and a wait condition that has
+    // completed never waits again. So any change that replaces the instance (a new boot script,
+    // image, instance type, subnet, ...) must come with a new handle and condition, or the update
+    // would "succeed" before the new agent activates. The digest of the instance's definition
+    // renames handle and condition; the new handle URL changes the user data, which renames
+    // (replaces) the instance, so it is replaced exactly when its gate is.
+    const digest = instanceDefinitionDigest(stack, this.instance.instance, this.bootScript.script);
+    this.waitHandle.overrideLogicalId(`${stack.getLogicalId(this.waitHandle)}${digest}`);
 
     Tags.of(this.instance).add('Name', this.displayName);
     Tags.of(this.instance).add('dskit-vm', vm.name);
@@ -143,7 +180,9 @@ export class SandboxVm extends Construct {
     });
     Validations.of(this.instance).acknowledge({
       id: 'AwsSolutions-EC29',
-      reason: 'the sandbox must be destroyable by `cdk destroy` and VMs terminate themselves at expiry; termination protection would block both',
+      reason:
+        'the sandbox is disposable: termination protection would make `cdk destroy` and `dskit teardown` fail on every VM ' +
+        '(it would not stop the expiry, since a shutdown from inside the instance still terminates it)',
     });
   }
 }

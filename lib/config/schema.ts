@@ -5,6 +5,7 @@
  * (`instancetype:`) silently ignored would deploy something the user did not ask for.
  */
 import { z } from 'zod';
+import { GCP_LABEL_MAX, gcpLabelForm } from '../gcp/labels';
 import { crossFieldIssues } from './cross-field';
 
 export const AWS_OS = ['amazon-linux-2023', 'ubuntu-22.04', 'ubuntu-24.04', 'rhel-9', 'debian-12', 'windows-2022'] as const;
@@ -172,10 +173,29 @@ const gcpSchema = z
   })
   .strict();
 
+// Values that become tags and labels must be ones both clouds accept, or the deploy fails half-way.
+// AWS tag values: IAM (https://docs.aws.amazon.com/IAM/latest/APIReference/API_Tag.html) and Firehose
+// enforce this pattern and 256 characters. GCP label values: lower-case letters, digits, _ and -, at
+// most 63 characters (https://cloud.google.com/compute/docs/labeling-resources); dskit lowers the value
+// and maps the rest (lib/gcp/labels.ts), so only the length can still fail, and it must not be cut.
+// `name` and the VM names are tags and labels too; their own patterns are narrower than both.
+const AWS_TAG_VALUE = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u;
+const tagValue = z
+  .string()
+  .min(1)
+  .max(256, 'becomes the AWS tag `owner`: at most 256 characters')
+  .regex(AWS_TAG_VALUE, 'becomes the AWS tag `owner`: only letters, digits, spaces and _ . : / = + - @ (IAM and Firehose refuse anything else)')
+  .refine(
+    (v) => gcpLabelForm(v).length <= GCP_LABEL_MAX,
+    (v) => ({
+      message: `becomes the GCP label \`owner\` "${gcpLabelForm(v).slice(0, GCP_LABEL_MAX)}...", ${gcpLabelForm(v).length} characters; GCP allows ${GCP_LABEL_MAX} (an @ counts as "_at_")`,
+    }),
+  );
+
 export const sandboxSchema = z
   .object({
     name: z.string().regex(SANDBOX_NAME, 'must be 2-20 characters, [a-z][a-z0-9-]*'),
-    owner: z.string().min(1).max(128),
+    owner: tagValue,
     expiresAfterHours: z.number().int().min(0).max(24 * 365).default(24),
     manager: managerSchema,
     policy: policySchema,

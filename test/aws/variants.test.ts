@@ -4,22 +4,17 @@ import { AwsSandboxStack } from '../../stacks/aws-sandbox-stack';
 import { logRetentionFor } from '../../lib/aws/names';
 import { checkUserDataSize } from '../../lib/aws/sandbox-vm';
 import { configWith } from '../helpers/config';
-import { realManager, resourcesOf, synthAws, type Synthesized } from './synth';
+import { fakeAmi, realManager, resourcesOf, synthAws, synthPinned, type Synthesized } from './synth';
 
 const displayNamesOf = (json: any) =>
   resourcesOf(json, 'AWS::EC2::Instance')
     .map(([, i]) => i.Properties.Tags.find((t: any) => t.Key === 'dskit-display-name').Value)
     .sort();
-const imageParameters = (json: any) =>
-  Object.values<any>(json.Parameters)
-    .filter((p) => p.Type === 'AWS::SSM::Parameter::Value<AWS::EC2::Image::Id>')
-    .map((p) => p.Default)
-    .sort();
 
 describe('several OSes, counts and a real manager, no expiry', () => {
   let s: Synthesized;
   beforeAll(() => {
-    s = synthAws(
+    s = synthPinned(
       configWith((r) => {
         realManager(r);
         r.expiresAfterHours = 0;
@@ -46,13 +41,21 @@ describe('several OSes, counts and a real manager, no expiry', () => {
     expect(resourcesOf(s.json, 'AWS::EC2::SecurityGroup').map(([, g]) => g.Properties.GroupDescription)).toEqual([expect.stringContaining('linux')]);
   });
 
-  test('images from the publishers\' public SSM parameters, per architecture', () => {
-    expect(imageParameters(s.json)).toEqual([
+  test('images: the publishers\' public SSM parameters per architecture, as pinned in cdk.context.json', () => {
+    const lookups = [...new Set(s.stack.vms.map((vm) => /parameterName=([^:]+)/.exec(vm.image.contextKey!)![1]))].sort();
+    expect(lookups).toEqual([
       '/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64',
       '/aws/service/canonical/ubuntu/server/22.04/stable/current/amd64/hvm/ebs-gp2/ami-id',
       '/aws/service/canonical/ubuntu/server/24.04/stable/current/arm64/hvm/ebs-gp3/ami-id',
       '/aws/service/debian/release/12/latest/amd64',
     ]);
+    const images = Object.fromEntries(resourcesOf(s.json, 'AWS::EC2::Instance').map(([, i]) => [i.Properties.Tags.find((t: any) => t.Key === 'dskit-vm').Value, i.Properties.ImageId]));
+    expect(images).toEqual({ web: fakeAmi('ubuntu-22.04', 'x86_64'), api: fakeAmi('ubuntu-24.04', 'arm64'), db: fakeAmi('debian-12', 'x86_64'), al: fakeAmi('amazon-linux-2023', 'arm64') });
+  });
+
+  test('instances spread over both zones\' subnets', () => {
+    const subnets = resourcesOf(s.json, 'AWS::EC2::Instance').map(([, i]) => JSON.stringify(i.Properties.NetworkInterfaces[0].SubnetId));
+    expect(new Set(subnets).size).toBe(2);
   });
 
   test('default instance types follow the architecture', () => {
@@ -83,8 +86,11 @@ describe('RHEL 9 has no public image parameter', () => {
       r.aws.vms = [{ name: 'red', os: 'rhel-9', count: 1 }];
     });
 
-  test('without an account the error names the key and says how to run the lookup', () => {
-    expect(() => synthAws(rhel())).toThrow(/aws\.vms\[0\]\.os: "rhel-9" publishes no public SSM parameter.*set aws\.account.*cdk\.context\.json/s);
+  test('without an account it synthesizes, and the deploy is refused naming the key and how to pin the image', () => {
+    const s = synthAws(rhel());
+    expect(s.stack.deployBlockers).toContainEqual(
+      expect.stringMatching(/^test\.yaml: aws\.vms\[0\]\.os: the rhel-9 \(x86_64\) image is not pinned yet: it is looked up \(the newest Red Hat .*RHEL-9 pay-as-you-go x86_64 AMI\).*npx cdk synth/),
+    );
   });
 
   test('with an account the AMI is a context lookup of Red Hat\'s pay-as-you-go images', () => {
@@ -95,6 +101,7 @@ describe('RHEL 9 has no public image parameter', () => {
     const ami = missing.find((m) => m.provider === 'ami')!.props as any;
     expect(ami.owners).toEqual(['309956199498']);
     expect(ami.filters.name[0]).toMatch(/^RHEL-9\..*x86_64.*Hourly2/);
+    expect(ami.additionalCacheKey).toBe('dskit-sandbox-ds-eval');
     expect(Stack.of(stack).account).toBe('123456789012');
   });
 });

@@ -5,12 +5,22 @@
 EVENTS_FILE=/var/log/dskit/ds-events.log
 CWAGENT_DIR=/opt/aws/amazon-cloudwatch-agent
 
+# Installs packages; on failure prints the command that failed and its last line (the outcome's warning).
 pkg_install() {
+  local out step
   if command -v dnf >/dev/null; then
-    dnf install -y -q "$@" >>"$LOG_FILE" 2>&1
+    step="dnf install $*"
+    out=$(dnf install -y -q "$@" 2>&1)
   else
-    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@"; } >>"$LOG_FILE" 2>&1
-  fi
+    step='apt-get update'
+    out=$(with_package_lock apt-get update -qq) &&
+      step="apt-get install $*" && out=$(with_package_lock apt-get install -y -qq --no-install-recommends "$@")
+  fi || {
+    printf '%s\n' "$out" >>"$LOG_FILE"
+    printf '%s failed: %s\n' "$step" "$(tail -n 1 <<<"$out")"
+    return 1
+  }
+  printf '%s\n' "$out" >>"$LOG_FILE"
 }
 
 # The user rsyslog drops its privileges to, if any (Ubuntu: $PrivDropToUser syslog).
@@ -27,27 +37,35 @@ prepare_events_dir() {
   [[ -z $user ]] || chown "$user" "$dir"
 }
 
+# Downloads a .deb or .rpm and installs it (dpkg under the package-lock wait; rpm waits for its
+# own lock); on failure prints what failed. The SSM agent (admin.sh) comes the same way.
+install_downloaded_package() {
+  local file="$DSKIT_WORK_DIR/${1##*/}" out
+  out=$(curl_tls --fail -o "$file" "$1" 2>&1) || { echo "downloading $1 failed: ${out##*$'\n'}"; return 1; }
+  if [[ $file == *.deb ]]; then out=$(with_package_lock dpkg -i "$file"); else out=$(rpm -U --replacepkgs "$file" 2>&1); fi ||
+    { printf '%s\n' "$out" >>"$LOG_FILE" && echo "installing ${file##*/} failed: ${out##*$'\n'}"; return 1; }
+  printf '%s\n' "$out" >>"$LOG_FILE"
+}
+
+# On failure prints what failed.
 install_cloudwatch_agent() {
-  local deb_arch=amd64 file
+  local arch=amd64 base=https://amazoncloudwatch-agent.s3.amazonaws.com
   [[ -x $CWAGENT_DIR/bin/amazon-cloudwatch-agent-ctl ]] && return 0
-  [[ $(uname -m) == aarch64 ]] && deb_arch=arm64
+  [[ $(uname -m) == aarch64 ]] && arch=arm64
   if command -v dnf >/dev/null && dnf install -y -q amazon-cloudwatch-agent >>"$LOG_FILE" 2>&1; then
     return 0
   fi
   if command -v dpkg >/dev/null; then
-    file="$DSKIT_WORK_DIR/amazon-cloudwatch-agent.deb"
-    curl_tls --fail -o "$file" "https://amazoncloudwatch-agent.s3.amazonaws.com/debian/$deb_arch/latest/amazon-cloudwatch-agent.deb" &&
-      DEBIAN_FRONTEND=noninteractive dpkg -i "$file" >>"$LOG_FILE" 2>&1
+    install_downloaded_package "$base/debian/$arch/latest/amazon-cloudwatch-agent.deb"
   else
-    file="$DSKIT_WORK_DIR/amazon-cloudwatch-agent.rpm"
-    curl_tls --fail -o "$file" "https://amazoncloudwatch-agent.s3.amazonaws.com/redhat/$(uname -m | sed 's/x86_64/amd64/;s/aarch64/arm64/')/latest/amazon-cloudwatch-agent.rpm" &&
-      rpm -U --replacepkgs "$file" >>"$LOG_FILE" 2>&1
+    install_downloaded_package "$base/redhat/$arch/latest/amazon-cloudwatch-agent.rpm"
   fi
 }
 
 dskit_setup_events() {
+  local out
   if ! command -v rsyslogd >/dev/null; then
-    pkg_install rsyslog || { echo "rsyslog is missing and could not be installed"; return 1; }
+    out=$(pkg_install rsyslog) || { echo "rsyslog is missing and could not be installed: $out"; return 1; }
   fi
   prepare_events_dir "$(dirname "$EVENTS_FILE")" "$(rsyslog_user /etc/rsyslog.conf /etc/rsyslog.d/*.conf)" ||
     { echo "could not prepare $(dirname "$EVENTS_FILE") for rsyslog"; return 1; }
@@ -62,7 +80,7 @@ input(type="imudp" address="127.0.0.1" port="$SYSLOG_PORT" ruleset="dskitDsEvent
 CONF
   systemctl enable rsyslog >/dev/null 2>&1
   systemctl restart rsyslog || { echo "rsyslog did not restart with the receiver on 127.0.0.1:$SYSLOG_PORT/udp"; return 1; }
-  install_cloudwatch_agent || { echo "the CloudWatch agent could not be installed"; return 1; }
+  out=$(install_cloudwatch_agent) || { echo "the CloudWatch agent could not be installed: $out"; return 1; }
   cat >"$CWAGENT_DIR/etc/dskit-ds-events.json" <<CONF
 {"agent": {"run_as_user": "root"}, "logs": {"logs_collected": {"files": {"collect_list": [
   {"file_path": "$EVENTS_FILE", "log_group_name": "$LOG_GROUP_NAME", "log_stream_name": "$DISPLAY_NAME"}

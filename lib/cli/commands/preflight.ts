@@ -3,6 +3,7 @@
  * check with PASS / FAIL (or SKIP when it cannot be checked) and the fix. Exit 1 if any fails.
  */
 import { missingSigningKey } from '../../agent/deploy-blockers';
+import { awsPlacementChecks } from '../../aws/placement';
 import { CLOUDS, effectivePolicy, formatPlaceholderProblems, placeholderProblems, vmsOf, type PolicyConfig } from '../../config';
 import { cachedPolicyId } from '../../context';
 import {
@@ -172,6 +173,8 @@ export const run: CommandRun<{ cloud?: string }> = async (ctx, opts) => {
     if (!(err instanceof ManagerSetupError)) throw err;
     checks.push({ outcome: 'FAIL', check: 'manager URL', detail: err.message });
   }
+  // AWS: each VM's instance type is offered in the zone it goes into (lib/aws/placement.ts).
+  if (clouds.includes('aws')) checks.push(...(await awsPlacementChecks(config, ctx.cwd, ctx.env)));
   if (client) checks.push(...(await managerChecks(ctx, client, clouds)));
   else checks.push({ outcome: 'SKIP', check: 'manager checks', detail: 'need the API key and manager URL (above)' });
 

@@ -17,6 +17,9 @@ export const CLOUD_API_ADDRESS = '127.0.0.2';
 export const MANAGER_ADDRESS = '127.0.0.3';
 export const TOKEN_SECRET = 'dskit-e2e-activation-token';
 export const TENANT_NUMERIC_ID = 4321;
+/** The fake instance role's credentials the metadata double hands out. */
+export const ROLE_SECRET_KEY = 'fake/secret/access/key/0000000000000000';
+export const ROLE_SESSION_TOKEN = 'IQoJfake+session/token/0000000000000000000000000000==';
 
 const TSX = require.resolve('tsx/cjs');
 
@@ -92,7 +95,7 @@ export function testScenario(o: ScenarioOptions): Scenario {
     tenantNumericId: TENANT_NUMERIC_ID,
     token: o.token,
     secretName: TOKEN_SECRET,
-    aws: { region: AWS_REGION, accessKeyId: 'ASIAFAKEACCESSKEYID0', secretAccessKey: 'fake/secret/access/key/0000000000000000', sessionToken: 'fake-session-token-0000' },
+    aws: { region: AWS_REGION, accessKeyId: 'ASIAFAKEACCESSKEYID0', secretAccessKey: ROLE_SECRET_KEY, sessionToken: ROLE_SESSION_TOKEN },
     gcp: { project: 'dskit-e2e-project', accessToken: 'ya29.fake-access-token', secretDeniedForMs: o.secretDeniedForMs },
     secretDeniedReads: o.secretDeniedReads,
     proxy: o.proxy ? { port: PROXY_PORT, hosts: Object.fromEntries(TLS_NAMES.map((n) => [n, n === MANAGER_HOST ? MANAGER_ADDRESS : CLOUD_API_ADDRESS])) } : undefined,
@@ -144,6 +147,8 @@ export interface RunResult {
   readonly tokenInEnviron: string[];
   /** How many /proc samples were taken (the watcher really ran). */
   readonly samples: number;
+  /** Every distinct command line and environment of the run's processes (latin1: bytes as characters), to search for other secrets. */
+  readonly processTexts: string[];
 }
 
 export interface CaseOptions {
@@ -154,6 +159,8 @@ export interface CaseOptions {
   readonly packagePath?: string;
   /** Secret Manager refuses the token (HTTP 403) this long after start-up, as while an IAM grant propagates. */
   readonly secretDeniedForMs?: number;
+  /** The secret store refuses this many reads first (AWS AccessDeniedException, GCP 403). */
+  readonly secretDeniedReads?: number;
   /** A CONNECT proxy on CLOUD_API_ADDRESS:PROXY_PORT (manager.proxy http://127.0.0.2:3128). */
   readonly proxy?: boolean;
 }
@@ -177,8 +184,9 @@ export abstract class EndpointsCase {
 }
 
 /** Runs a boot script's process while sampling every process for the token; its output and exit. */
-export async function runWatched(command: string, args: string[], token: string, cwd?: string): Promise<RunResult> {
-  const watcher = new TokenWatcher(token);
+/** `root`: a rootfs whose processes' command lines and environments the result keeps in processTexts. */
+export async function runWatched(command: string, args: string[], token: string, cwd?: string, root?: string): Promise<RunResult> {
+  const watcher = new TokenWatcher(token, root);
   const t0 = process.hrtime.bigint();
   const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], cwd });
   let output = '';
@@ -188,7 +196,7 @@ export async function runWatched(command: string, args: string[], token: string,
   const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
   watcher.stop();
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
-  return { code, output, seconds, tokenInCmdline: watcher.cmdlineHits, tokenInEnviron: watcher.environHits, samples: watcher.samples };
+  return { code, output, seconds, tokenInCmdline: watcher.cmdlineHits, tokenInEnviron: watcher.environHits, samples: watcher.samples, processTexts: [...watcher.seen] };
 }
 
 export class BootScriptCase extends EndpointsCase {
@@ -231,6 +239,7 @@ export class BootScriptCase extends EndpointsCase {
       managerUpAfterMs: this.opts.managerUpAfterMs,
       proxy: this.opts.proxy,
       secretDeniedForMs: this.opts.secretDeniedForMs,
+      secretDeniedReads: this.opts.secretDeniedReads,
     });
     this.server = await startFakeEndpoints(this.netns, scenario, this.work, this.events);
   }
@@ -241,7 +250,7 @@ export class BootScriptCase extends EndpointsCase {
     fs.mkdirSync(path.join(this.root, path.dirname(scriptPath)), { recursive: true });
     fs.writeFileSync(path.join(this.root, scriptPath), script, { mode: 0o700 });
     const envArgs = Object.entries({ PATH: '/usr/sbin:/usr/bin:/sbin:/bin', HOME: '/root', ...env }).map(([k, v]) => `${k}=${v}`);
-    return runWatched('ip', ['netns', 'exec', this.netns, 'chroot', this.root, '/usr/bin/env', '-i', ...envArgs, '/bin/bash', scriptPath], this.opts.token);
+    return runWatched('ip', ['netns', 'exec', this.netns, 'chroot', this.root, '/usr/bin/env', '-i', ...envArgs, '/bin/bash', scriptPath], this.opts.token, undefined, this.root);
   }
 
   /** Files the run created or changed (the overlay's upper layer) that contain `needle`. */
@@ -275,11 +284,16 @@ export class BootScriptCase extends EndpointsCase {
 export class TokenWatcher {
   cmdlineHits: string[] = [];
   environHits: string[] = [];
+  readonly seen = new Set<string>();
   samples = 0;
   private timer?: NodeJS.Timeout;
   private readonly needle: Buffer;
 
-  constructor(token: string) {
+  /** `root`: the rootfs whose processes' lines and environments are kept in `seen` (none when undefined). */
+  constructor(
+    token: string,
+    private readonly root?: string,
+  ) {
     this.needle = Buffer.from(token);
   }
 
@@ -298,11 +312,15 @@ export class TokenWatcher {
       if (!/^\d+$/.test(pid) || Number(pid) === process.pid) continue;
       try {
         const cmdline = fs.readFileSync(`/proc/${pid}/cmdline`);
+        const ours = this.root !== undefined && fs.readlinkSync(`/proc/${pid}/root`) === this.root;
+        if (ours) this.seen.add(cmdline.toString('latin1'));
         if (cmdline.includes(this.needle)) {
           const line = cmdline.toString('utf8').split('\0').join(' ').trim();
           if (!this.cmdlineHits.includes(line)) this.cmdlineHits.push(line);
         }
-        if (fs.readFileSync(`/proc/${pid}/environ`).includes(this.needle)) this.environHits.push(cmdline.toString('utf8').split('\0').join(' '));
+        const environ = fs.readFileSync(`/proc/${pid}/environ`);
+        if (ours) this.seen.add(environ.toString('latin1'));
+        if (environ.includes(this.needle)) this.environHits.push(cmdline.toString('utf8').split('\0').join(' '));
       } catch {
         /* exited between readdir and read */
       }
