@@ -69,8 +69,11 @@ export const ipsRuleSchema = z.object({
   CVE: z.array(z.string()).optional(),
 });
 
-/** A policy's override of a rule (`?overrides=true`): only the overridden fields, so no ID required. */
-export const ipsRuleOverrideSchema = ipsRuleSchema.partial().extend({ ID: idSchema.optional() });
+/**
+ * A policy's override of a rule (`?overrides=true`): only the overridden fields, so no ID
+ * required — and every field kept, since which ones are overridden is the point.
+ */
+export const ipsRuleOverrideSchema = ipsRuleSchema.partial().extend({ ID: idSchema.optional() }).passthrough();
 
 export const ipsAssignmentsSchema = z.object({
   assignedRuleIDs: idList.optional(),
