@@ -254,7 +254,7 @@ export class ManagerClient {
       }
       if (status >= 200 && status < 300) return this.parse(call, status, text, schema);
       if (status >= 300 && status < 400) {
-        const where = location === null ? 'no Location' : `Location ${JSON.stringify(shown(this.redactText(location)))}`;
+        const where = location === null ? 'no Location' : `Location "${shown(this.redactText(location))}"`;
         throw new ManagerApiError(
           call,
           status,

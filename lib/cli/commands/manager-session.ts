@@ -50,7 +50,12 @@ export function managerClient(ctx: CommandContext, opts: Pick<ClientFromConfigOp
  * commands' own escaping is escaped here (newlines stay: `--json` output spans lines).
  */
 function safeOutput(io: Output): Output {
-  const clean = (line: string) => printableJson(line.split('\n').map((part) => printable(part)).join('\n'));
+  // JSON first (raw bidi/C1 inside JSON strings become \uXXXX, still valid JSON), then any other control.
+  const clean = (line: string) =>
+    printableJson(line)
+      .split('\n')
+      .map((part) => printable(part))
+      .join('\n');
   return { out: (l) => io.out(clean(l)), err: (l) => io.err(clean(l)) };
 }
 

@@ -78,7 +78,8 @@ function summary(rows: readonly ComputerCheck[]): string {
 export const run: CommandRun<{ cloud?: string; wait?: string }> = managerCommand(async (ctx, opts) => {
   const clouds = ctx.clouds(opts.cloud);
   const waitMs = opts.wait === undefined ? 0 : parseDuration('--wait', opts.wait);
-  const client = managerClient(ctx);
+  // With --wait the rounds do the retrying (each with a progress line); a call retries 5xx only once.
+  const client = managerClient(ctx, waitMs > 0 ? { retry: { maxAttempts: 2 } } : {});
   let expected: ExpectedEntry[] | undefined;
   const deadline = Date.now() + waitMs;
   const interval = pollIntervalMs(waitMs);
