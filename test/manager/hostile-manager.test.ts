@@ -389,7 +389,8 @@ const cliFaults: Fault[] = [
     check: both(exitCode(1), noRawControls, (o) => {
       try {
         const out = JSON.parse(o.stdout ?? '');
-        return out.computers.some((c: any) => c.displayName === 'ds-eval-aws-x-***') ? undefined : 'the redacted name is missing';
+        if (!out.computers.some((c: any) => c.displayName === 'ds-eval-aws-x-***')) return 'the redacted name is missing';
+        return out.computers.some((c: any) => /offline/.test(c.status)) ? 'a status says offline' : undefined;
       } catch (err) {
         return `stdout is not JSON: ${(err as Error).message}`;
       }

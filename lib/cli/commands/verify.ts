@@ -130,7 +130,8 @@ export const run: CommandRun<{ cloud?: string; wait?: string }> = managerCommand
       computers: rows.map((r) => ({
         ...r,
         ...(r.computerId !== undefined ? { agentStatusMessages: messages.get(r.computerId) ?? [] } : {}),
-        status: r.findings.length === 0 ? 'ok' : r.findings.join(','),
+        // The agent check is about `active`: a `warning` agent is not "offline" (agentStatus has the real one).
+        status: r.findings.length === 0 ? 'ok' : r.findings.map((f) => (f === 'offline' ? 'not-active' : f)).join(','),
       })),
     },
     () => [
