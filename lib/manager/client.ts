@@ -54,7 +54,7 @@ export function describeKeyHeader(h: KeyHeader): string {
 
 export interface RetryNotice {
   readonly call: string;
-  /** The attempt that failed, from 1. */
+  /** The attempt that failed, from 1 (for 5xx and network failures: the count of those). */
   readonly attempt: number;
   /** The bound on attempts for 5xx and network failures (429s are bounded by time instead). */
   readonly maxAttempts: number;
@@ -222,6 +222,8 @@ export class ManagerClient {
     const callDeadline = Math.min(this.props.deadline ?? Infinity, start + this.callBudgetMs);
     let firstRateLimit: number | undefined;
     let rateLimits = 0;
+    // 5xx and network failures so far: what maxAttempts bounds (429s are bounded by time).
+    let failures = 0;
     let lastFailure: Error | undefined;
     for (let attempt = 1; ; attempt++) {
       const left = callDeadline - this.now();
@@ -248,8 +250,9 @@ export class ManagerClient {
         lastFailure = new ManagerUnreachableError(call, reason);
         // A refused connection sent nothing, so even a create may try again.
         const mayRetry = !opts.create || /^ECONNREFUSED\b/.test(reason);
-        if (!mayRetry || attempt >= this.retry.maxAttempts) throw lastFailure;
-        if (!(await this.waitBeforeRetry(call, attempt, reason, backoffMs(attempt, this.retry), callDeadline, false))) throw lastFailure;
+        failures += 1;
+        if (!mayRetry || failures >= this.retry.maxAttempts) throw lastFailure;
+        if (!(await this.waitBeforeRetry(call, failures, reason, backoffMs(failures, this.retry), callDeadline, false))) throw lastFailure;
         continue;
       }
       if (status >= 200 && status < 300) return this.parse(call, status, text, schema);
@@ -272,8 +275,8 @@ export class ManagerClient {
         if (!(await this.waitBeforeRetry(call, attempt, 'HTTP 429', wait, callDeadline, true, budgetLeft))) throw lastFailure;
         continue;
       }
-      if (isServerError(status) && !opts.create && attempt < this.retry.maxAttempts) {
-        if (await this.waitBeforeRetry(call, attempt, `HTTP ${status}`, backoffMs(attempt, this.retry, retryAfter), callDeadline, false)) continue;
+      if (isServerError(status) && !opts.create && ++failures < this.retry.maxAttempts) {
+        if (await this.waitBeforeRetry(call, failures, `HTTP ${status}`, backoffMs(failures, this.retry, retryAfter), callDeadline, false)) continue;
       }
       throw lastFailure;
     }
