@@ -3,6 +3,8 @@
  * create answers, a Cloud One key in the wrong header, a real rate-limit window, a policy name
  * that differs only in case, a config naming another tool's secret as the key variable.
  */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { startLab, sandboxRaw, API_KEY, type Lab } from './harness';
 
 const EXPECTED = ['ds-eval-aws-web-1', 'ds-eval-aws-web-2', 'ds-eval-aws-win-1', 'ds-eval-gcp-web-1'];
@@ -132,6 +134,22 @@ test('apiKeyEnv naming another tool\'s secret: exit 2, one line naming the key a
     expect(r.stderr.trim().split('\n')).toEqual([expect.stringMatching(/manager\.apiKeyEnv: .*"AWS_SECRET_ACCESS_KEY".*variable of another tool \(AWS_\*\).*sends its value to the manager as the key/)]);
     expect(r.code).toBe(2);
     expect(lab.fake.requests).toEqual([]);
+  } finally {
+    await lab.close();
+  }
+});
+
+test('an id like "9/../1" from a damaged dskit.context.json never reaches a URL: exit 2 naming it, no call to another object', async () => {
+  const lab = await startLab();
+  try {
+    const victim = lab.fake.addPolicy({ name: 'Production' }); // what `/policies/9/../1` would reach
+    lab.writeConfig(sandboxRaw(victim));
+    fs.writeFileSync(path.join(lab.dir, 'dskit.context.json'), JSON.stringify({ policyIds: { 'ds-eval-policy': `${victim}/../${victim}` } }));
+    const r = await lab.dskit(['rules', 'stage', '--rule-ids', '1011001', '--dry-run']);
+    expect(r.stderr).toMatch(new RegExp(`"${victim}/\\.\\./${victim}"`));
+    expect(r.code).toBe(2);
+    expect(lab.fake.requests.filter((q) => q.path.startsWith('/policies'))).toEqual([]);
+    expect(lab.fake.policies.has(victim)).toBe(true);
   } finally {
     await lab.close();
   }
