@@ -333,6 +333,19 @@ describe('rules stage on a Linux-only sandbox: platforms, custom rules, rules wi
     lab.fake.ruleOverrides.delete(`${policyId}/${ids['1012003']}`);
   });
 
+  test('a rule the manager assigns without listing it as a dependency is made detect-only at once, said, and undone in order', async () => {
+    const helper = rule('1000777', 'Generic Decoder (unlisted)', { originalIssue: OLD });
+    const needy = rule('1013001', 'Apache Tomcat Request Smuggling', { originalIssue: NEW + 10 * DAY });
+    lab.fake.unlistedDependencies.set(needy, [helper]);
+    const r = await lab.dskit(['rules', 'stage', '--rule-ids', '1013001', '--policy-id', String(policyId)]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(new RegExp(`warning: the manager also assigned rule id\\(s\\) ${helper} no rule listed as a dependency; dskit set them detect-only right after`));
+    expect(lab.fake.ruleOverrides.get(`${policyId}/${helper}`)).toEqual({ detectOnly: true });
+    const kinds = lab.context().changes['ds-eval'].map((c: any) => c.id);
+    expect(kinds.indexOf(helper)).toBeLessThan(kinds.indexOf(needy));
+    lab.fake.unlistedDependencies.clear();
+  });
+
   test('a custom rule is staged with a note, and promote never promotes it for lack of hits', async () => {
     const r = await lab.dskit(['rules', 'stage', '--released-since', '2025-06-01']);
     expect(r.code).toBe(0);

@@ -9,7 +9,7 @@
  * left out of a release-date selection (see lib/rules/platforms.ts).
  */
 import { CLOUDS, vmsOf } from '../../config';
-import { cachedPolicyId, recordChange } from '../../context';
+import { cachedPolicyId, changesOf, forgetChange, recordChange } from '../../context';
 import { dateOnOrAfter, shown, stringEquals, type IntrusionPreventionRuleRecord as IntrusionPreventionRule, type ManagerClient } from '../../manager';
 import {
   IPS_RULE_STAGED,
@@ -18,6 +18,7 @@ import {
   parseRuleIdentifiers,
   planStaging,
   platformOfOs,
+  policyOfChange,
   recordStagedRule,
   rulePlatform,
   ruleChange,
@@ -250,6 +251,17 @@ async function stage(ctx: CommandContext, opts: StageOptions): Promise<number> {
       recordChange(sandbox, ruleChange(IPS_RULE_STAGED, id, rule.identifier, policy.id, at, staged.map((r) => r.ID)), ctx.cwd);
       recordStagedRule(sandbox, { ruleId: id, identifier: rule.identifier ?? '', name: rule.name, policyId: policy.id, stagedAt: at, ...(rule.type ? { type: rule.type } : {}) }, ctx.cwd);
       surprises.push(id);
+    }
+    // Keep dependencies before their dependents in the records (teardown undoes newest first, and
+    // the manager refuses to unassign a rule an assigned rule depends on): move this run's own
+    // rules after the surprises.
+    if (surprises.length > 0) {
+      const mine = new Set(plan.toStage.filter((r) => !known.has(r.ID)).map((r) => r.ID));
+      for (const c of changesOf(sandbox, ctx.cwd)) {
+        if (c.kind !== IPS_RULE_STAGED || !mine.has(c.id) || policyOfChange(c) !== policy.id) continue;
+        forgetChange(sandbox, c, ctx.cwd);
+        recordChange(sandbox, c, ctx.cwd);
+      }
     }
   }
 
