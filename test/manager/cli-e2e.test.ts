@@ -151,9 +151,13 @@ describe('dskit verify', () => {
     const ids = seedSandbox(lab, policyId);
     const late = lab.fake.computers.get(ids.get('ds-eval-aws-web-1')!)!;
     late.computerStatus = { agentStatus: 'inactive' };
-    const timer = setTimeout(() => (late.computerStatus = { agentStatus: 'active' }), 1500);
+    // Online once the first check is done (aws pages and gcp), not after a fixed time the CLI's start-up may exceed.
+    const searchesBefore = lab.fake.calls('POST', '/computers/search').length;
+    const timer = setInterval(() => {
+      if (lab.fake.calls('POST', '/computers/search').length - searchesBefore >= 5) late.computerStatus = { agentStatus: 'active' };
+    }, 20);
     const r = await lab.dskit(['verify', '--wait', '20s']);
-    clearTimeout(timer);
+    clearInterval(timer);
     expect(r.stderr).toMatch(/^verify: check 1: 1 not active; checking again in \d+ s \(\d+ s left\)$/m);
     expect(r.code).toBe(0);
   });
