@@ -341,7 +341,7 @@ describe('an overall deadline per exchange, on both transports', () => {
       .currentApiKey()
       .catch((e) => e);
     expect(err).toBeInstanceOf(ManagerUnreachableError);
-    expect(err.message).toMatch(/no complete answer within 0\.6 s/);
+    expect(err.message).toMatch(/no complete answer within 0\.\d s/);
     expect(Date.now() - started).toBeLessThan(4000);
   });
 
@@ -363,7 +363,7 @@ describe('an overall deadline per exchange, on both transports', () => {
       .currentApiKey()
       .catch((e) => e);
     expect(err).toBeInstanceOf(ManagerUnreachableError);
-    expect(err.message).toMatch(/no complete answer within 0\.6 s/);
+    expect(err.message).toMatch(/no complete answer within 0\.\d s/);
     expect(Date.now() - started).toBeLessThan(4000);
   });
 });
