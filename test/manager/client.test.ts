@@ -342,7 +342,7 @@ describe('an overall deadline per exchange, on both transports', () => {
       .catch((e) => e);
     expect(err).toBeInstanceOf(ManagerUnreachableError);
     expect(err.message).toMatch(/no complete answer within 0\.\d s/);
-    expect(Date.now() - started).toBeLessThan(4000);
+    expect(Date.now() - started).toBeLessThan(6000);
   });
 
   test('node:https without verification (allowSelfSignedCertificate): the same deadline holds', async () => {
@@ -364,7 +364,7 @@ describe('an overall deadline per exchange, on both transports', () => {
       .catch((e) => e);
     expect(err).toBeInstanceOf(ManagerUnreachableError);
     expect(err.message).toMatch(/no complete answer within 0\.\d s/);
-    expect(Date.now() - started).toBeLessThan(4000);
+    expect(Date.now() - started).toBeLessThan(6000);
   });
 });
 
