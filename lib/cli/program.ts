@@ -109,6 +109,7 @@ export async function runCli(argv: readonly string[], runOpts: RunOptions = {}):
     .option('--released-since <date>', 'rules released on or after this date (2025-06-01, an ISO time, or 30d)')
     .option('--rule-ids <ids>', 'these rule identifiers instead, comma-separated (e.g. 1008610,1011935)')
     .option('--policy-id <id>', 'stage on this policy instead of the sandbox policy from `policy ensure`')
+    .option('--all-platforms', 'also stage rules for platforms the sandbox has no VM of')
     .option('--dry-run', 'show what would be staged; change nothing')
     .action(action(() => require('./commands/rules-stage')));
   rules

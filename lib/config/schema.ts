@@ -5,7 +5,8 @@
  * (`instancetype:`) silently ignored would deploy something the user did not ask for.
  */
 import { z } from 'zod';
-import { GCP_LABEL_MAX, gcpLabelForm } from '../gcp/labels';
+import { API_KEY_ENV_RULE, reservedApiKeyEnv } from './api-key-env';
+import { GCP_LABEL_MAX, gcpLabelForm } from './labels';
 import { crossFieldIssues } from './cross-field';
 
 export const AWS_OS = ['amazon-linux-2023', 'ubuntu-22.04', 'ubuntu-24.04', 'rhel-9', 'debian-12', 'windows-2022'] as const;
@@ -67,7 +68,18 @@ const managerCommon = {
   activationTokenSecret: z
     .string()
     .regex(SECRET_NAME, 'must be 1-255 letters, digits, - or _ (valid in AWS Secrets Manager and GCP Secret Manager)'),
-  apiKeyEnv: z.string().regex(ENV_VAR, 'must be an environment variable name').default('DS_API_KEY'),
+  apiKeyEnv: z
+    .string()
+    .regex(ENV_VAR, 'must be an environment variable name')
+    .refine((v) => reservedApiKeyEnv(v) === undefined, (v) => ({ message: `is ${reservedApiKeyEnv(v)}; apiKeyEnv ${API_KEY_ENV_RULE}` }))
+    .default('DS_API_KEY'),
+  /**
+   * The header the API key travels in. Keys created in the manager console (Administration > User
+   * Management > API Keys: DSM, Workload Security, Server & Workload Protection) use
+   * `api-secret-key`; Trend Micro Cloud One account API keys use `Authorization: ApiKey`
+   * (`authorization`). Trend: "Send your first request using the API".
+   */
+  apiKeyHeader: z.enum(['api-secret-key', 'authorization']).default('api-secret-key'),
   proxy: z
     .string()
     .refine((v) => v === '' || /^https?:\/\/[^\s]+$/.test(v), 'must be empty or an http(s):// URL')

@@ -1,10 +1,10 @@
 /** A ManagerClient for a sandbox.yaml: the API URL, the key from its env var, TLS as configured. */
 import { managerEndpoints, type ManagerConfig } from '../config';
-import { ManagerClient, type KeyStyle, type ManagerClientProps } from './client';
+import { KEY_HEADERS, ManagerClient, type KeyHeader, type ManagerClientProps } from './client';
 import { ManagerSetupError } from './errors';
 import { fetchTransport, insecureTlsTransport } from './transport';
 
-/** Overrides the key header; values `api-secret-key` or `authorization`. */
+/** Overrides manager.apiKeyHeader for one run; values `api-secret-key` or `authorization`. */
 export const KEY_STYLE_ENV = 'DSKIT_API_KEY_HEADER';
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]', '::1']);
@@ -44,15 +44,23 @@ export function apiKeyFrom(manager: ManagerConfig, env: NodeJS.ProcessEnv): stri
   return key;
 }
 
-/** Workload Security accounts on Cloud One use `Authorization: ApiKey`; a DSM uses `api-secret-key`. */
-export function keyStyleFor(manager: ManagerConfig, env: NodeJS.ProcessEnv): KeyStyle {
+/**
+ * The key's header: `manager.apiKeyHeader` (default `api-secret-key`, what keys created in the
+ * manager console need, whatever the manager type), unless DSKIT_API_KEY_HEADER overrides it.
+ */
+export function keyHeaderFor(manager: ManagerConfig, env: NodeJS.ProcessEnv): KeyHeader {
   const forced = env[KEY_STYLE_ENV];
-  if (forced === 'api-secret-key' || forced === 'authorization') return forced;
-  if (forced) throw new ManagerSetupError(`${KEY_STYLE_ENV}: got ${JSON.stringify(forced)}; allowed: api-secret-key | authorization`);
-  return manager.type === 'workload-security' ? 'authorization' : 'api-secret-key';
+  if (forced) {
+    if ((KEY_HEADERS as readonly string[]).includes(forced)) return forced as KeyHeader;
+    throw new ManagerSetupError(`${KEY_STYLE_ENV}: got ${JSON.stringify(forced)}; allowed: ${KEY_HEADERS.join(' | ')}`);
+  }
+  return manager.apiKeyHeader;
 }
 
-export interface ClientFromConfigOptions extends Pick<ManagerClientProps, 'onRetry' | 'retry' | 'pageSize' | 'sleep'> {
+/** @deprecated the old name of keyHeaderFor */
+export const keyStyleFor = keyHeaderFor;
+
+export interface ClientFromConfigOptions extends Pick<ManagerClientProps, 'onRetry' | 'retry' | 'pageSize' | 'sleep' | 'timeoutMs' | 'callBudgetMs'> {
   readonly env: NodeJS.ProcessEnv;
   /** `--manager-url`. */
   readonly managerUrl?: string;
@@ -63,11 +71,13 @@ export function managerClientFor(manager: ManagerConfig, opts: ClientFromConfigO
   return new ManagerClient({
     baseUrl,
     apiKey: apiKeyFrom(manager, opts.env),
-    keyStyle: keyStyleFor(manager, opts.env),
+    keyHeader: keyHeaderFor(manager, opts.env),
     transport: manager.allowSelfSignedCertificate && baseUrl.startsWith('https:') ? insecureTlsTransport : fetchTransport,
     onRetry: opts.onRetry,
     retry: opts.retry,
     pageSize: opts.pageSize,
     sleep: opts.sleep,
+    timeoutMs: opts.timeoutMs,
+    callBudgetMs: opts.callBudgetMs,
   });
 }

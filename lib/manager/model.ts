@@ -3,7 +3,9 @@
  * from Trend Micro's generated-SDK catalogs (Workload Security 50.0.810, DSM 20.0.424). Field
  * names are the wire names: `ID`, `policyID`, `parentID`, `computerStatus.agentStatus`.
  * Every field is optional because searches with `expand` and partial modifies return or take
- * only some of them.
+ * only some of them. What the client returns has been checked against ./schemas.ts (ids there
+ * are required); enum-like strings the manager reports (agent status, rule severity) stay open,
+ * so a value newer than the catalog is shown as it is rather than refused.
  */
 
 /** A policy or system setting: every value travels as a string. */
@@ -12,7 +14,8 @@ export interface SettingValue {
 }
 
 export const AGENT_STATUSES = ['inactive', 'active', 'warning', 'error', 'not-supported'] as const;
-export type AgentStatus = (typeof AGENT_STATUSES)[number];
+/** The catalog's values, or whatever a newer manager reports (shown as it is). */
+export type AgentStatus = (typeof AGENT_STATUSES)[number] | (string & {});
 
 export interface ComputerStatus {
   agentStatus?: AgentStatus;
@@ -20,7 +23,7 @@ export interface ComputerStatus {
 }
 
 export const MODULE_STATES = ['inherited', 'prevent', 'detect', 'off'] as const;
-export type IntrusionPreventionState = (typeof MODULE_STATES)[number];
+export type IntrusionPreventionState = (typeof MODULE_STATES)[number] | (string & {});
 
 export interface IntrusionPreventionExtension {
   state?: IntrusionPreventionState;
@@ -61,13 +64,17 @@ export interface IntrusionPreventionRule {
   identifier?: string;
   description?: string;
   detectOnly?: boolean;
-  severity?: 'low' | 'medium' | 'high' | 'critical';
-  type?: 'custom' | 'smart' | 'vulnerability' | 'exploit' | 'hidden' | 'policy' | 'info';
+  /** low | medium | high | critical */
+  severity?: string;
+  /** custom | smart | vulnerability | exploit | hidden | policy | info */
+  type?: string;
   lastUpdated?: number;
   /** When Trend Micro released the rule (ms since epoch); searchable as a date. */
   originalIssue?: number;
   /** Rules the manager assigns along with this one. */
   dependsOnRuleIDs?: number[];
+  /** The application type the rule is grouped under (0: none). */
+  applicationTypeID?: number;
   CVE?: string[];
 }
 
@@ -76,8 +83,15 @@ export interface IntrusionPreventionAssignments {
   assignedApplicationTypeIDs?: number[];
   recommendedToAssignRuleIDs?: number[];
   recommendedToUnassignRuleIDs?: number[];
-  recommendationScanStatus?: 'none' | 'valid' | 'out-of-date' | 'unknown';
+  /** none | valid | out-of-date | unknown */
+  recommendationScanStatus?: string;
   lastRecommendationScanDate?: number;
+}
+
+export interface ApplicationType {
+  ID?: number;
+  name?: string;
+  description?: string;
 }
 
 export interface ComputerGroup {
@@ -134,6 +148,7 @@ export const COLLECTIONS = {
   policies: 'policies',
   intrusionpreventionrules: 'intrusionPreventionRules',
   computergroups: 'computerGroups',
+  applicationtypes: 'applicationTypes',
 } as const;
 export type CollectionPath = keyof typeof COLLECTIONS;
 
@@ -142,4 +157,5 @@ export interface CollectionItem {
   policies: Policy;
   intrusionpreventionrules: IntrusionPreventionRule;
   computergroups: ComputerGroup;
+  applicationtypes: ApplicationType;
 }

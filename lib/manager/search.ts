@@ -11,9 +11,14 @@ export function stringLike(fieldName: string, pattern: string): SearchCriterion 
   return { fieldName, stringTest: 'equal', stringValue: pattern, stringWildcards: true };
 }
 
+/** The manager's wildcards (`%`, `_`) and the escape itself, escaped, so they match themselves. */
+export function escapeWildcards(s: string): string {
+  return s.replace(/([\\%_])/g, '\\$1');
+}
+
 /** `prefix%`, with the prefix's own `%`, `_` and `\` escaped so only the tail is a wildcard. */
 export function stringStartsWith(fieldName: string, prefix: string): SearchCriterion {
-  return stringLike(fieldName, `${prefix.replace(/([\\%_])/g, '\\$1')}%`);
+  return stringLike(fieldName, `${escapeWildcards(prefix)}%`);
 }
 
 export function idGreaterThan(id: number): SearchCriterion {

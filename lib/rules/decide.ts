@@ -3,6 +3,10 @@
  * still on the policy, has been staged for the whole quiet window, fired not once since it was
  * staged, and the exported events reach past the end of that window (an export that stops early
  * proves nothing about the hours it does not cover).
+ *
+ * Custom rules are never promoted for lack of hits: their events carry signature id 10 (SPEC §5,
+ * as Trend's own SIEM mappings classify them), not the rule's identifier, so the hits of one custom
+ * rule cannot be told from another's — "no hits" is no evidence. A person decides those.
  */
 import type { RuleHits } from './hits';
 import type { StagedRule } from './state';
@@ -19,7 +23,9 @@ export type Verdict =
   /** The files end before the quiet window does: export newer events. */
   | 'unobserved'
   /** No longer assigned to the policy (someone removed it): nothing to promote. */
-  | 'unassigned';
+  | 'unassigned'
+  /** A custom rule: its events do not name it, so quiet cannot be shown; a person decides. */
+  | 'unprovable';
 
 export interface RuleDecision {
   readonly rule: StagedRule;
@@ -54,6 +60,12 @@ export function decide(input: DecideInput, opts: DecideOptions): RuleDecision {
   const verdict = (v: Verdict, reason: string): RuleDecision => ({ rule, verdict: v, hits, reason });
 
   if (!assigned) return verdict('unassigned', 'no longer assigned to the policy; stage it again to roll it out');
+  if (rule.type === 'custom') {
+    return verdict(
+      'unprovable',
+      'a custom rule: its events carry signature id 10, not its identifier, so no hits proves nothing; kept in detect-only — look at the signature id 10 events and promote it by hand',
+    );
+  }
   if (hits > 0) {
     const untimed = input.hits!.untimed;
     const last = input.hits!.lastHitMs;
@@ -73,7 +85,7 @@ export function decide(input: DecideInput, opts: DecideOptions): RuleDecision {
   return verdict('quiet', `no events in ${opts.quietHours} h or more since staging`);
 }
 
-/** Exit 1 when a rule needs a person: it fired, or the files could not show it stayed quiet. */
+/** Exit 1 when a rule needs a person: it fired, the files could not show it stayed quiet, or it is custom. */
 export function needsAttention(decisions: readonly RuleDecision[]): boolean {
-  return decisions.some((d) => d.verdict === 'noisy' || d.verdict === 'unobserved');
+  return decisions.some((d) => d.verdict === 'noisy' || d.verdict === 'unobserved' || d.verdict === 'unprovable');
 }

@@ -5,6 +5,7 @@
  */
 export * from './errors';
 export * from './selection';
+export * from './platforms';
 export * from './state';
 export * from './changes';
 export * from './hits';

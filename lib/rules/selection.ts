@@ -2,7 +2,6 @@
  * Which IPS rules `rules stage` picks: the flags' wording turned into a release-date cutoff or a
  * list of rule identifiers, and the candidates minus what the policy already has.
  */
-import type { IntrusionPreventionRule } from '../manager';
 import { RolloutInputError } from './errors';
 
 const DAY_MS = 86_400_000;
@@ -40,20 +39,25 @@ export function parseRuleIdentifiers(text: string): string[] {
   return [...new Set(items)];
 }
 
-export interface StagingPlan {
-  /** New to the policy, sorted by identifier. */
-  readonly toStage: IntrusionPreventionRule[];
-  /** Already assigned to the policy (directly or inherited): left exactly as they are. */
-  readonly alreadyAssigned: IntrusionPreventionRule[];
+/** A rule as the client returns it: its id checked. */
+export interface RuleRef {
+  readonly ID: number;
+  readonly identifier?: string;
 }
 
-export function planStaging(candidates: readonly IntrusionPreventionRule[], assignedRuleIds: readonly number[]): StagingPlan {
+export interface StagingPlan<R extends RuleRef = RuleRef> {
+  /** New to the policy, sorted by identifier. */
+  readonly toStage: R[];
+  /** Already assigned to the policy (directly or inherited): left exactly as they are. */
+  readonly alreadyAssigned: R[];
+}
+
+export function planStaging<R extends RuleRef>(candidates: readonly R[], assignedRuleIds: readonly number[]): StagingPlan<R> {
   const assigned = new Set(assignedRuleIds);
-  const unique = [...new Map(candidates.map((r) => [r.ID!, r])).values()];
-  const byIdentifier = (a: IntrusionPreventionRule, b: IntrusionPreventionRule) =>
-    (a.identifier ?? '').localeCompare(b.identifier ?? '') || a.ID! - b.ID!;
+  const unique = [...new Map(candidates.map((r) => [r.ID, r])).values()];
+  const byIdentifier = (a: R, b: R) => (a.identifier ?? '').localeCompare(b.identifier ?? '') || a.ID - b.ID;
   return {
-    toStage: unique.filter((r) => !assigned.has(r.ID!)).sort(byIdentifier),
-    alreadyAssigned: unique.filter((r) => assigned.has(r.ID!)).sort(byIdentifier),
+    toStage: unique.filter((r) => !assigned.has(r.ID)).sort(byIdentifier),
+    alreadyAssigned: unique.filter((r) => assigned.has(r.ID)).sort(byIdentifier),
   };
 }

@@ -16,8 +16,12 @@ export interface StagedRule {
   readonly policyId: number;
   /** ISO time the rule went into detect-only on the policy. */
   readonly stagedAt: string;
-  /** ISO time `rules promote` switched it to prevent, if it has. */
+  /** ISO time `rules promote` removed its detect-only override, if it has. */
   readonly promotedAt?: string;
+  /** The rule's type (`custom`, `smart`, ...). Custom rules are never promoted for lack of hits (see decide.ts). */
+  readonly type?: string;
+  /** Staged because the manager assigns it along with these staged rules (their `dependsOnRuleIDs`). */
+  readonly dependencyOf?: readonly number[];
 }
 
 type Rollout = Record<string, StagedRule[]>;

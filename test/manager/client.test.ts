@@ -1,5 +1,7 @@
 /** ManagerClient against the fake manager in-process (no CLI), plus the pure parts it relies on. */
 import { FakeManagerApi } from '../fixtures/fake-manager-api/server';
+import { stringify } from 'yaml';
+import { ConfigError, parseConfig } from '../../lib/config';
 import {
   ManagerApiError,
   ManagerClient,
@@ -7,12 +9,16 @@ import {
   ManagerUnreachableError,
   backoffMs,
   compareComputers,
+  createOnce,
+  insecureTlsTransport,
+  keyHeaderFor,
   managerApiUrl,
   sandboxComputersIn,
   stringStartsWith,
   type RetryNotice,
 } from '../../lib/manager';
-import { configWith } from '../helpers/config';
+import { configWith, exampleRaw } from '../helpers/config';
+import { recordingListener, rawServer, selfSignedTls, type RawServer } from './hostile-support';
 
 const KEY = 'unit-key-not-a-secret-0000';
 
@@ -21,12 +27,18 @@ describe('ManagerClient against the fake manager', () => {
   let base: string;
   const waits: number[] = [];
   const notices: RetryNotice[] = [];
+  // A virtual clock the injected sleep advances: retry budgets measured in time hold without waiting.
+  let slept = 0;
   const client = (props: Partial<ConstructorParameters<typeof ManagerClient>[0]> = {}) =>
     new ManagerClient({
       baseUrl: `${base}/api`,
       apiKey: KEY,
       pageSize: 3,
-      sleep: async (ms) => void waits.push(ms),
+      sleep: async (ms) => {
+        waits.push(ms);
+        slept += ms;
+      },
+      now: () => Date.now() + slept,
       onRetry: (n) => notices.push(n),
       ...props,
     });
@@ -71,13 +83,41 @@ describe('ManagerClient against the fake manager', () => {
     expect(waits).toHaveLength(2);
   });
 
-  test('429 beyond the bound: one line with the call and the manager\'s message', async () => {
-    fake.rateLimitNext(100);
+  test('429 is retried through the manager\'s whole 60 s rate window (not ~7 s), with progress, then one line', async () => {
+    fake.rateLimitNext(1000);
     const err = await client({ retry: { maxAttempts: 3 } }).currentApiKey().catch((e) => e);
     expect(err).toBeInstanceOf(ManagerApiError);
-    expect(err.message).toBe('GET /apikeys/current failed: HTTP 429: Too many API requests (rate limited; wait a minute and retry)');
+    expect(err.message).toMatch(/^GET \/apikeys\/current failed: HTTP 429: Too many API requests \(rate limited for over a minute; /);
     expect(err.message).not.toContain('\n');
+    const total = waits.reduce((a, b) => a + b, 0);
+    expect(total).toBeGreaterThanOrEqual(50_000); // the window, not maxAttempts (3) of short backoff
+    expect(total).toBeLessThanOrEqual(65_000);
+    expect(Math.max(...waits)).toBeLessThanOrEqual(15_000);
+    expect(notices.every((n) => n.rateLimited && n.givesUpInMs! <= 65_000)).toBe(true);
+    expect(fake.requests.length).toBe(notices.length + 1);
+  });
+
+  test('401, 403 and 404 are never retried', async () => {
+    for (const status of [401, 403, 404]) {
+      fake.requests.length = 0;
+      fake.failNext('GET', '/apikeys/current', status);
+      const err = await client().currentApiKey().catch((e) => e);
+      expect(err).toBeInstanceOf(ManagerApiError);
+      expect(err.status).toBe(status);
+      expect(fake.requests).toHaveLength(1);
+    }
+    expect(notices).toEqual([]);
+  });
+
+  test('a 5xx is retried a bounded number of times; a create never is (it may have committed)', async () => {
+    fake.failNext('GET', '/apikeys/current', 503, 2);
+    await expect(client().currentApiKey()).resolves.toMatchObject({ ID: 1 });
     expect(fake.requests).toHaveLength(3);
+    fake.requests.length = 0;
+    fake.failNext('POST', '/policies', 503, 1);
+    const err = await client().createPolicy({ name: 'once' }).catch((e) => e);
+    expect(err.status).toBe(503);
+    expect(fake.calls('POST', '/policies')).toHaveLength(1);
   });
 
   test('a 4xx is not retried; the error names the call and the manager message, never the key', async () => {
@@ -166,5 +206,197 @@ describe('manager URL and key setup', () => {
   });
   test('the client refuses an empty key before any call', () => {
     expect(() => new ManagerClient({ baseUrl: 'https://x.test/api', apiKey: '' })).toThrow(/API key: empty/);
+  });
+});
+
+describe('the key header', () => {
+  const ws = configWith().manager; // the example: type workload-security
+  test('default api-secret-key for every manager type (console keys need it); manager.apiKeyHeader picks the other', () => {
+    expect(ws.type).toBe('workload-security');
+    expect(keyHeaderFor(ws, {})).toBe('api-secret-key');
+    const cloudOne = configWith((r) => (r.manager.apiKeyHeader = 'authorization')).manager;
+    expect(keyHeaderFor(cloudOne, {})).toBe('authorization');
+    expect(keyHeaderFor(ws, { DSKIT_API_KEY_HEADER: 'authorization' })).toBe('authorization');
+    expect(() => keyHeaderFor(ws, { DSKIT_API_KEY_HEADER: 'bearer' })).toThrow(/DSKIT_API_KEY_HEADER: got "bearer"; allowed: api-secret-key \| authorization/);
+  });
+
+  test('manager.apiKeyHeader: a bad value names the key and the choices', () => {
+    const raw = exampleRaw();
+    raw.manager.apiKeyHeader = 'Authorization: ApiKey';
+    expect(() => parseConfig(stringify(raw), 'sandbox.yaml')).toThrow(ConfigError);
+  });
+
+  test.each([
+    ['api-secret-key', 'authorization', /sent the key as "api-secret-key: <key>".*set manager\.apiKeyHeader: authorization/],
+    ['authorization', 'api-secret-key', /sent the key as "Authorization: ApiKey <key>".*set manager\.apiKeyHeader: api-secret-key/],
+  ] as const)('the fake refuses the right key in the wrong header; the 401 says which header was sent (%s) and how to switch', async (sent, wants, hint) => {
+    const fake = new FakeManagerApi({ apiKey: KEY, keyHeader: wants });
+    const base = await fake.start();
+    try {
+      const err = await new ManagerClient({ baseUrl: `${base}/api`, apiKey: KEY, keyHeader: sent }).currentApiKey().catch((e) => e);
+      expect(err).toBeInstanceOf(ManagerApiError);
+      expect(err.status).toBe(401);
+      expect(err.message).toMatch(hint);
+      expect(fake.requests).toHaveLength(1); // a 401 is not retried
+      await expect(new ManagerClient({ baseUrl: `${base}/api`, apiKey: KEY, keyHeader: wants }).currentApiKey()).resolves.toMatchObject({ ID: 1 });
+    } finally {
+      await fake.stop();
+    }
+  });
+});
+
+describe('apiKeyEnv may not name a system or another tool\'s variable', () => {
+  const problems = (name: string) => {
+    const raw = exampleRaw();
+    raw.manager.apiKeyEnv = name;
+    try {
+      parseConfig(stringify(raw), 'sandbox.yaml');
+      return [];
+    } catch (err) {
+      if (err instanceof ConfigError) return [...err.problems];
+      throw err;
+    }
+  };
+  test.each(['PATH', 'HOME', 'path', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'GOOGLE_APPLICATION_CREDENTIALS', 'GITHUB_TOKEN', 'NODE_OPTIONS', 'LC_ALL', 'DSKIT_API_KEY_HEADER'])(
+    '%s is refused with the rule',
+    (name) => {
+      const p = problems(name);
+      expect(p).toHaveLength(1);
+      expect(p[0]).toMatch(/^sandbox\.yaml: manager\.apiKeyEnv: .*is a (system variable|variable of another tool).*dskit sends its value to the manager as the key/);
+    },
+  );
+  test.each(['DS_API_KEY', 'MY_DSM_KEY', 'WORKLOAD_SECURITY_KEY'])('%s is fine', (name) => expect(problems(name)).toEqual([]));
+});
+
+describe('redirects are refused, and the key never reaches another origin', () => {
+  let fake: FakeManagerApi;
+  let base: string;
+  let trap: RawServer;
+  beforeAll(async () => {
+    fake = new FakeManagerApi({ apiKey: KEY });
+    base = await fake.start();
+    trap = await recordingListener();
+  });
+  beforeEach(() => (fake.requests.length = 0));
+  afterEach(() => fake.redirectTo(undefined));
+  afterAll(async () => {
+    await fake.stop();
+    await trap.close();
+  });
+
+  test.each([301, 302, 303, 307, 308])('HTTP %i to another port: an error naming the Location; the target receives nothing', async (status) => {
+    fake.redirectTo(`${trap.url}/api/apikeys/current`, status);
+    const err = await new ManagerClient({ baseUrl: `${base}/api`, apiKey: KEY, sleep: async () => undefined }).currentApiKey().catch((e) => e);
+    expect(err).toBeInstanceOf(ManagerApiError);
+    expect(err.message).toContain(`HTTP ${status}: a redirect (Location "${trap.url}/api/apikeys/current"); dskit never follows a redirect`);
+    expect(fake.requests).toHaveLength(1);
+    expect(trap.received()).toEqual([]);
+  });
+});
+
+describe('ids and path parts', () => {
+  const requests: string[] = [];
+  const c = new ManagerClient({
+    baseUrl: 'https://dsm.lab.test/api',
+    apiKey: KEY,
+    transport: async (r) => {
+      requests.push(`${r.method} ${r.url}`);
+      return { status: 204, text: '', header: () => null };
+    },
+  });
+  test.each([['9/../1'], ['11/../../policies/9'], [0], [-1], [1.5], [Number.NaN], ['9']])('%p never reaches a URL', async (id) => {
+    await expect(c.deletePolicy(id as never)).rejects.toThrow(ManagerSetupError);
+    await expect(c.deleteComputer(id as never)).rejects.toThrow(/computer id: got .*; expected a positive integer id/);
+    await expect(c.unassignIntrusionPreventionRule(3, id as never)).rejects.toThrow(/rule id/);
+    expect(requests).toEqual([]);
+  });
+  test('names in paths are encoded', async () => {
+    await c.systemSetting('a/../b?c').catch(() => undefined);
+    expect(requests.pop()).toBe('GET https://dsm.lab.test/api/systemsettings/a%2F..%2Fb%3Fc');
+  });
+});
+
+describe('an overall deadline per exchange, on both transports', () => {
+  let drip: RawServer;
+  let dripTls: RawServer;
+  // One byte every 100 ms, forever: never idle, never done.
+  const dripHandler = (res: import('node:http').ServerResponse) => {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    const t = setInterval(() => res.write(' '), 100);
+    res.on('close', () => clearInterval(t));
+  };
+  beforeAll(async () => {
+    drip = await rawServer((_req, res) => dripHandler(res));
+    const tls = selfSignedTls();
+    dripTls = tls ? await rawServer((_req, res) => dripHandler(res), tls) : drip;
+  });
+  afterAll(async () => {
+    await drip.close();
+    if (dripTls !== drip) await dripTls.close();
+  });
+
+  test('fetch: a drip ends at the deadline, retried within the call budget, then one line', async () => {
+    const started = Date.now();
+    const err = await new ManagerClient({ baseUrl: `${drip.url}/api`, apiKey: KEY, timeoutMs: 600, callBudgetMs: 1500, sleep: async () => undefined })
+      .currentApiKey()
+      .catch((e) => e);
+    expect(err).toBeInstanceOf(ManagerUnreachableError);
+    expect(err.message).toMatch(/no complete answer within 0\.\d s/);
+    expect(Date.now() - started).toBeLessThan(6000);
+  });
+
+  test('node:https without verification (allowSelfSignedCertificate): the same deadline holds', async () => {
+    if (dripTls === drip) {
+      if (process.env.CI === 'true') throw new Error('openssl is needed for this test under CI');
+      console.warn('SKIPPED: openssl not found; the https drip test needs it to make a certificate');
+      return;
+    }
+    const started = Date.now();
+    const err = await new ManagerClient({
+      baseUrl: `${dripTls.url}/api`,
+      apiKey: KEY,
+      timeoutMs: 600,
+      callBudgetMs: 1500,
+      transport: insecureTlsTransport,
+      sleep: async () => undefined,
+    })
+      .currentApiKey()
+      .catch((e) => e);
+    expect(err).toBeInstanceOf(ManagerUnreachableError);
+    expect(err.message).toMatch(/no complete answer within 0\.\d s/);
+    expect(Date.now() - started).toBeLessThan(6000);
+  });
+});
+
+describe('creates never make duplicates (issue 11 item 5)', () => {
+  let fake: FakeManagerApi;
+  let base: string;
+  beforeAll(async () => {
+    fake = new FakeManagerApi({ apiKey: KEY });
+    base = await fake.start();
+  });
+  afterAll(() => fake.stop());
+  const c = () => new ManagerClient({ baseUrl: `${base}/api`, apiKey: KEY, sleep: async () => undefined, timeoutMs: 2000 });
+  const once = (name: string) => createOnce({ what: name, create: () => c().createPolicy({ name }), find: () => c().policiesNamed(name) });
+
+  test('the create committed but its answer was lost: looked up by name and adopted, one policy', async () => {
+    fake.dropAnswerAfterCommit('POST', '/policies');
+    const r = await once('lost-answer');
+    expect(r.how).toBe('adopted');
+    expect([...fake.policies.values()].filter((p) => p.name === 'lost-answer')).toHaveLength(1);
+    expect(fake.calls('POST', '/policies').filter((q) => q.path === '/policies')).toHaveLength(1);
+  });
+
+  test('a 503 that did not commit: the lookup finds nothing, so it is created once more — one policy', async () => {
+    fake.requests.length = 0;
+    fake.failNext('POST', '/policies', 503);
+    const r = await once('not-committed');
+    expect(r.how).toBe('created');
+    expect([...fake.policies.values()].filter((p) => p.name === 'not-committed')).toHaveLength(1);
+    expect(fake.calls('POST', '/policies').filter((q) => q.path === '/policies')).toHaveLength(2);
+  });
+
+  test('a 4xx is not ambiguous: no lookup adopts anything, the error stands', async () => {
+    await expect(once('')).rejects.toThrow(/HTTP 400: A policy needs a name/);
   });
 });

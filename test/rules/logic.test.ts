@@ -16,6 +16,7 @@ import {
   parseRuleIdentifiers,
   planStaging,
   recordStagedRule,
+  rulePlatform,
   stagedRulesOf,
   type StagedRule,
 } from '../../lib/rules';
@@ -169,4 +170,25 @@ test('context records: staged once per policy, promotion marked, forgotten on te
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
+});
+
+describe('which platform a rule is for (names: the v1 API has no platform field)', () => {
+  test.each([
+    ['1011234 - Microsoft Windows SMBv3 Remote Code Execution (CVE-2020-0796)', undefined, 'windows'],
+    ['1009876 - Microsoft Internet Information Services (IIS) Denial Of Service', undefined, 'windows'],
+    ['1000552 - Generic Remote Procedure Call Overflow', 'DCERPC Services', 'windows'],
+    ['1011456 - Linux Kernel Netfilter Use-After-Free (CVE-2024-1086)', undefined, 'linux'],
+    ['1010987 - Sudo Heap-Based Buffer Overflow (CVE-2021-3156)', undefined, 'linux'],
+    ['1011002 - Apache HTTP Server Path Traversal (CVE-2021-41773)', 'Web Server Common', undefined],
+    ['1008000 - Samba Windows Compatibility Issue', undefined, undefined],
+    [undefined, undefined, undefined],
+  ] as const)('%s (%s) → %s', (name, appType, platform) => expect(rulePlatform(name, appType)).toBe(platform));
+});
+
+test('a custom rule is never promoted for lack of hits: its events carry signature id 10', () => {
+  const rule: StagedRule = { ruleId: 9, identifier: '', policyId: 1, stagedAt: new Date(NOW.getTime() - 100 * HOUR).toISOString(), type: 'custom' };
+  const d = decide({ rule, hits: undefined, assigned: true }, { quietHours: 24, now: NOW, newestEventMs: NOW.getTime() });
+  expect(d.verdict).toBe('unprovable');
+  expect(needsAttention([d])).toBe(true);
+  expect(decide({ rule: { ...rule, type: 'smart' }, hits: undefined, assigned: true }, { quietHours: 24, now: NOW, newestEventMs: NOW.getTime() }).verdict).toBe('quiet');
 });

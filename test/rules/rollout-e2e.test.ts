@@ -100,19 +100,19 @@ describe('dskit rules stage, promote, and teardown reverting them', () => {
     expect(lab.context()).toEqual(contextBefore);
   });
 
-  test('stages exactly the new rules (found across pages, 429 retried): detect-only first, then assigned, recorded', async () => {
+  test('stages exactly the new rules and the rule they depend on (found across pages, 429 retried): all detect-only first, then assigned, recorded', async () => {
     const before = lab.fake.requests.length;
     lab.fake.rateLimitNext(2);
     const r = await lab.dskit(['rules', 'stage', '--released-since', '2025-06-01']);
-    expect(r.stderr).toMatch(/^dskit: (GET|POST) \/\S+: HTTP 429; retrying in [\d.]+ s \(attempt 2 of 5\)$/m);
-    expect(r.stderr).toMatch(/\(attempt 3 of 5\)$/m);
+    expect(r.stderr).toMatch(/^dskit: (GET|POST) \/\S+: HTTP 429 \(rate limited\); retrying in [\d.]+ s \(attempt 2; the manager counts calls over 60 s, dskit gives up in \d+ s\)$/m);
+    expect(r.stderr).toMatch(/\(attempt 3; /m);
     expect(r.code).toBe(0);
 
     const newOnes = ['1011001', '1011002', '1011003'].map((i) => seeded.rules[i]);
     expect(assigned()).toEqual(expect.arrayContaining([...newOnes, seeded.rules['1000900']]));
     expect(assigned()).not.toContain(seeded.rules['1011004']); // inherited from the parent: left alone
-    for (const id of ['1011001', '1011002', '1011003']) expect(override(id)).toEqual({ detectOnly: true });
-    expect(override('1000900')).toBeUndefined();
+    // The dependency the manager assigns along with 1011001 is detect-only too: nothing staged blocks.
+    for (const id of ['1011001', '1011002', '1011003', '1000900']) expect(override(id)).toEqual({ detectOnly: true });
 
     // the release-date search is a date criterion on originalIssue, paged by id (server cap 2)
     const searches = lab.fake.requests.slice(before).filter((q) => q.path === '/intrusionpreventionrules/search');
@@ -126,21 +126,19 @@ describe('dskit rules stage, promote, and teardown reverting them', () => {
     // every override is set before the one assignment call
     const w = writes(lab, before);
     const assignAt = w.findIndex((q) => q.path.endsWith('/intrusionprevention/assignments'));
-    expect(w.filter((q) => q.path.includes('/intrusionprevention/rules/')).length).toBe(3);
+    expect(w.filter((q) => q.path.includes('/intrusionprevention/rules/')).length).toBe(4);
     expect(w.slice(assignAt + 1).filter((q) => q.path.includes('/intrusionprevention/rules/'))).toEqual([]);
 
     const ctx = lab.context();
-    expect(ctx.ipsRollout['ds-eval'].map((s: any) => [s.identifier, s.ruleId, s.policyId])).toEqual(
-      ['1011001', '1011002', '1011003'].map((i) => [i, seeded.rules[i], sandboxPolicy]),
-    );
-    const kinds = ctx.changes['ds-eval'].map((c: any) => `${c.kind}:${c.id}`);
-    expect(kinds).toEqual([
-      expect.stringMatching(/^policy-created:/),
-      ...newOnes.map((id) => `ips-rule-staged:${id}`),
-      `ips-rule-dependency-assigned:${seeded.rules['1000900']}`,
+    expect(ctx.ipsRollout['ds-eval'].map((s: any) => [s.identifier, s.ruleId, s.policyId, s.dependencyOf])).toEqual([
+      ['1000900', seeded.rules['1000900'], sandboxPolicy, [seeded.rules['1011001']]],
+      ...['1011001', '1011002', '1011003'].map((i) => [i, seeded.rules[i], sandboxPolicy, undefined]),
     ]);
-    expect(r.stdout).toMatch(/staged 3 rule\(s\) on "ds-eval-policy"/);
-    expect(r.stdout).toMatch(new RegExp(`also assigned rule id\\(s\\) ${seeded.rules['1000900']}`));
+    // The dependency is recorded first, so teardown (newest first) unassigns the rule needing it before it.
+    const kinds = ctx.changes['ds-eval'].map((c: any) => `${c.kind}:${c.id}`);
+    expect(kinds).toEqual([expect.stringMatching(/^policy-created:/), `ips-rule-staged:${seeded.rules['1000900']}`, ...newOnes.map((id) => `ips-rule-staged:${id}`)]);
+    expect(r.stdout).toMatch(/staged 4 rule\(s\) on "ds-eval-policy"/);
+    expect(r.stdout).toMatch(new RegExp(`rule id\\(s\\) ${seeded.rules['1000900']}: the staged rules depend on them, so the manager assigns them too; they are detect-only`));
   });
 
   test('a second run stages nothing and writes nothing', async () => {
@@ -151,7 +149,7 @@ describe('dskit rules stage, promote, and teardown reverting them', () => {
     expect(out.staged).toEqual([]);
     expect(out.alreadyAssigned.map((a: any) => a.identifier)).toEqual(['1011001', '1011002', '1011003', '1011004']);
     expect(writes(lab, before)).toEqual([]);
-    expect(lab.context().ipsRollout['ds-eval']).toHaveLength(3);
+    expect(lab.context().ipsRollout['ds-eval']).toHaveLength(4);
   });
 
   test('--rule-ids naming a rule the manager lacks: exit 1 naming it, nothing staged', async () => {
@@ -213,22 +211,25 @@ describe('dskit rules stage, promote, and teardown reverting them', () => {
       expect(r.stdout).toMatch(/^1011001\s+\d+\s+\d+\s+2\s+kept \(fired\)\s+fired 2 time\(s\) since staging/m);
       expect(r.stdout).toMatch(/^1011002\s+\d+\s+\d+\s+0\s+promoted/m);
       expect(r.stdout).toMatch(/^1011003\s+\d+\s+\d+\s+0\s+promoted/m);
-      expect(r.stdout).toMatch(/promoted 2; kept 1 that fired/);
+      expect(r.stdout).toMatch(/^1000900\s+\d+\s+\d+\s+0\s+promoted/m);
+      expect(r.stdout).toMatch(/promoted 3; kept 1 that fired/);
       // the sandbox policy is in detect mode: promoting a rule does not make it block there
       expect(r.stdout).toMatch(new RegExp(`note: policy id ${sandboxPolicy} runs intrusion prevention in "detect" mode`));
       expect(r.code).toBe(1);
+      // Promotion removes dskit's override (the rule runs as it would have without dskit), never pins detectOnly: false.
       expect(override('1011001')).toEqual({ detectOnly: true });
-      expect(override('1011002')).toEqual({ detectOnly: false });
-      expect(override('1011003')).toEqual({ detectOnly: false });
+      expect(override('1011002')).toBeUndefined();
+      expect(override('1011003')).toBeUndefined();
+      expect(override('1000900')).toBeUndefined();
       const rollout = lab.context().ipsRollout['ds-eval'];
-      expect(rollout.filter((s: any) => s.promotedAt).map((s: any) => s.identifier)).toEqual(['1011002', '1011003']);
+      expect(rollout.filter((s: any) => s.promotedAt).map((s: any) => s.identifier)).toEqual(['1000900', '1011002', '1011003']);
     });
 
     test('--json lists the kept rule with its hosts; a second promote only re-judges the kept one', async () => {
       const r = await lab.dskit(['--json', 'rules', 'promote', '--from', events]);
       const out = JSON.parse(r.stdout);
       expect(out.decisions).toEqual([expect.objectContaining({ identifier: '1011001', verdict: 'noisy', hits: 2, hosts: ['ds-eval-aws-web-1', 'ds-eval-gcp-web-1'] })]);
-      expect(out.promotedEarlier).toBe(2);
+      expect(out.promotedEarlier).toBe(3);
       expect(r.code).toBe(1);
     });
 
@@ -282,5 +283,83 @@ describe('dskit rules stage --policy-id on a shared policy, then teardown', () =
     const r = await lab.dskit(['rules', 'stage', '--rule-ids', '1011002', '--policy-id', '4242']);
     expect(r.stderr).toMatch(/--policy-id: no policy with id 4242 in the manager/);
     expect(r.code).toBe(1);
+  });
+});
+
+describe('rules stage on a Linux-only sandbox: platforms, custom rules, rules with overrides already', () => {
+  let lab: Lab;
+  let policyId: number;
+  const ids: Record<string, number> = {};
+  const rule = (identifier: string, name: string, extra: Record<string, unknown> = {}) =>
+    (ids[identifier] = lab.fake.addIntrusionPreventionRule({ identifier, name: `${identifier} - ${name}`, originalIssue: NEW, severity: 'high', type: 'vulnerability', ...extra }));
+
+  beforeAll(async () => {
+    lab = await startLab();
+    const base = lab.fake.addPolicy({ name: 'Base Policy', intrusionPrevention: { state: 'prevent', ruleIDs: [] } });
+    const smb = lab.fake.addApplicationType({ name: 'DCERPC Services', description: 'Windows RPC services' });
+    const web = lab.fake.addApplicationType({ name: 'Web Server Common' });
+    rule('1012001', 'Microsoft Windows SMB Remote Code Execution Vulnerability (CVE-2025-0001)');
+    rule('1012002', 'Linux Kernel Netfilter Use-After-Free (CVE-2025-0002)');
+    rule('1012003', 'Apache HTTP Server Path Traversal (CVE-2025-0003)', { applicationTypeID: web });
+    rule('1012004', 'Remote Procedure Call Buffer Overflow (CVE-2025-0004)', { applicationTypeID: smb });
+    rule('1012005', 'Block our legacy admin URL', { type: 'custom' });
+    lab.writeConfig(
+      sandboxRaw(base, (raw) => {
+        raw.aws.vms = [{ name: 'web', os: 'amazon-linux-2023', count: 1 }];
+      }),
+    );
+    expect((await lab.dskit(['policy', 'ensure', '--parent', 'Base Policy'])).code).toBe(0);
+    policyId = lab.context().policyIds['ds-eval-policy'];
+  });
+  afterAll(() => lab.close());
+
+  test('a release-date selection leaves out rules named for Windows (by rule or application type name), and says so', async () => {
+    const r = await lab.dskit(['rules', 'stage', '--released-since', '2025-06-01', '--dry-run']);
+    expect(r.code).toBe(0);
+    for (const id of ['1012002', '1012003', '1012005']) expect(r.stdout).toMatch(new RegExp(`^${id}\\s.*would stage`, 'm'));
+    expect(r.stdout).not.toMatch(/^1012001|^1012004/m);
+    expect(r.stdout).toMatch(/left out 2 rule\(s\) for windows, which the sandbox has no VM of \(1012001, 1012004\); --all-platforms stages them too/);
+    const all = await lab.dskit(['rules', 'stage', '--released-since', '2025-06-01', '--dry-run', '--all-platforms']);
+    for (const id of ['1012001', '1012004']) expect(all.stdout).toMatch(new RegExp(`^${id}\\s.*would stage`, 'm'));
+  });
+
+  test('a rule with the policy\'s own overrides already is refused before anything changes (promote would drop them)', async () => {
+    lab.fake.ruleOverrides.set(`${policyId}/${ids['1012003']}`, { alertEnabled: true });
+    const before = lab.fake.requests.length;
+    const r = await lab.dskit(['rules', 'stage', '--released-since', '2025-06-01']);
+    expect(r.stderr).toMatch(/already has its own settings for rule\(s\) 1012003 \(id \d+\) overrides alertEnabled/);
+    expect(r.code).toBe(1);
+    expect(writes(lab, before)).toEqual([]);
+    lab.fake.ruleOverrides.delete(`${policyId}/${ids['1012003']}`);
+  });
+
+  test('a rule the manager assigns without listing it as a dependency is made detect-only at once, said, and undone in order', async () => {
+    const helper = rule('1000777', 'Generic Decoder (unlisted)', { originalIssue: OLD });
+    const needy = rule('1013001', 'Apache Tomcat Request Smuggling', { originalIssue: NEW + 10 * DAY });
+    lab.fake.unlistedDependencies.set(needy, [helper]);
+    const r = await lab.dskit(['rules', 'stage', '--rule-ids', '1013001', '--policy-id', String(policyId)]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(new RegExp(`warning: the manager also assigned rule id\\(s\\) ${helper} no rule listed as a dependency; dskit set them detect-only right after`));
+    expect(lab.fake.ruleOverrides.get(`${policyId}/${helper}`)).toEqual({ detectOnly: true });
+    const kinds = lab.context().changes['ds-eval'].map((c: any) => c.id);
+    expect(kinds.indexOf(helper)).toBeLessThan(kinds.indexOf(needy));
+    lab.fake.unlistedDependencies.clear();
+  });
+
+  test('a custom rule is staged with a note, and promote never promotes it for lack of hits', async () => {
+    const r = await lab.dskit(['rules', 'stage', '--released-since', '2025-06-01']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^1012005\s.*staged \(detect-only\), custom/m);
+    expect(r.stdout).toMatch(/note: 1 custom rule\(s\) \(1012005\): their events carry signature id 10/);
+    backdateStaging(lab, 48);
+    const file = path.join(lab.dir, 'quiet.log');
+    fs.writeFileSync(file, `${firewallLine(Date.now() - 60_000)}\n`);
+    const p = await lab.dskit(['rules', 'promote', '--from', file]);
+    expect(p.stdout).toMatch(/^1012005\s.*kept \(custom\)\s+a custom rule: its events carry signature id 10/m);
+    expect(p.stdout).toMatch(/^1012002\s.*promoted/m);
+    expect(p.stdout).toMatch(/1 custom rule\(s\) kept/);
+    expect(p.code).toBe(1);
+    expect(lab.fake.ruleOverrides.get(`${policyId}/${ids['1012005']}`)).toEqual({ detectOnly: true });
+    expect(lab.fake.ruleOverrides.get(`${policyId}/${ids['1012002']}`)).toBeUndefined();
   });
 });

@@ -5,29 +5,68 @@
  */
 import type { PolicyConfig } from '../../config';
 import { cachePolicyId, cachedPolicyId } from '../../context';
-import { ManagerApiError, ManagerSetupError, ManagerUnreachableError, managerClientFor, type ManagerClient } from '../../manager';
-import type { CommandContext } from '../context';
+import {
+  RATE_WINDOW_MS,
+  ManagerApiError,
+  ManagerConflictError,
+  ManagerSetupError,
+  ManagerUnreachableError,
+  managerClientFor,
+  printable,
+  printableJson,
+  shown,
+  type ClientFromConfigOptions,
+  type ManagerClient,
+  type RetryNotice,
+} from '../../manager';
+import { CommandContext, type Output } from '../context';
 import { OperationError, UsageError } from '../errors';
 import type { CommandRun } from '../program';
 
+/** The progress line before a retry. A 429 says how long dskit keeps at it: the manager's rate window. */
+export function retryLine(n: RetryNotice): string {
+  const wait = `retrying in ${(n.waitMs / 1000).toFixed(1)} s`;
+  if (n.rateLimited) {
+    return (
+      `dskit: ${n.call}: HTTP 429 (rate limited); ${wait} (attempt ${n.attempt + 1}; ` +
+      `the manager counts calls over ${RATE_WINDOW_MS / 1000} s, dskit gives up in ${Math.ceil((n.givesUpInMs ?? 0) / 1000)} s)`
+    );
+  }
+  return `dskit: ${n.call}: ${n.reason}; ${wait} (attempt ${n.attempt + 1} of ${n.maxAttempts})`;
+}
+
 /** A missing key or a bad URL throws ManagerSetupError, which `managerCommand` turns into exit 2. */
-export function managerClient(ctx: CommandContext): ManagerClient {
+export function managerClient(ctx: CommandContext, opts: Pick<ClientFromConfigOptions, 'retry'> = {}): ManagerClient {
   return managerClientFor(ctx.config.manager, {
     env: ctx.env,
     managerUrl: ctx.options.managerUrl,
-    onRetry: (n) =>
-      ctx.io.err(`dskit: ${n.call}: ${n.reason}; retrying in ${(n.waitMs / 1000).toFixed(1)} s (attempt ${n.attempt + 1} of ${n.maxAttempts})`),
+    onRetry: (n) => ctx.io.err(retryLine(n)),
+    ...opts,
   });
+}
+
+/**
+ * Output whose lines cannot carry terminal controls: whatever a server string slipped past the
+ * commands' own escaping is escaped here (newlines stay: `--json` output spans lines).
+ */
+function safeOutput(io: Output): Output {
+  // JSON first (raw bidi/C1 inside JSON strings become \uXXXX, still valid JSON), then any other control.
+  const clean = (line: string) =>
+    printableJson(line)
+      .split('\n')
+      .map((part) => printable(part))
+      .join('\n');
+  return { out: (l) => io.out(clean(l)), err: (l) => io.err(clean(l)) };
 }
 
 /** Wraps a command so a manager error ends it with one line and the right exit code. */
 export function managerCommand<O>(run: CommandRun<O>): CommandRun<O> {
   return async (ctx, opts, args) => {
     try {
-      return await run(ctx, opts, args);
+      return await run(new CommandContext(ctx.options, safeOutput(ctx.io), ctx.env, ctx.cwd), opts, args);
     } catch (err) {
       if (err instanceof ManagerSetupError) throw new UsageError(err.message);
-      if (err instanceof ManagerApiError || err instanceof ManagerUnreachableError) throw new OperationError(err.message);
+      if (err instanceof ManagerApiError || err instanceof ManagerUnreachableError || err instanceof ManagerConflictError) throw new OperationError(err.message);
       throw err;
     }
   };
@@ -47,12 +86,22 @@ export async function resolvePolicyId(client: ManagerClient, policy: PolicyConfi
 export async function lookUpPolicyId(client: ManagerClient, name: string): Promise<number> {
   const matches = await client.policiesNamed(name);
   if (matches.length === 0) {
-    throw new OperationError(`no policy named "${name}" in the manager (names match exactly, case included); check Policies in the console or give policy.id`);
+    throw new OperationError(`no policy named "${shown(name)}" in the manager (names match exactly, case included)${await nearMatchHint(client, name)}; check Policies in the console or give policy.id`);
   }
   if (matches.length > 1) {
-    throw new OperationError(`${matches.length} policies are named "${name}" (ids ${matches.map((p) => p.ID).join(', ')}); give policy.id instead`);
+    throw new OperationError(`${matches.length} policies are named "${shown(name)}" (ids ${matches.map((p) => p.ID).join(', ')}); give policy.id instead`);
   }
-  return matches[0].ID!;
+  return matches[0].ID;
+}
+
+/** `; did you mean "Linux Server" (id 9)?` when a policy's name differs from `name` only in case; else empty. */
+export async function nearMatchHint(client: ManagerClient, name: string): Promise<string> {
+  const near = (await client.policiesNamedIgnoringCase(name)).filter((p) => p.name !== name);
+  if (near.length === 0) return '';
+  return `; did you mean ${near
+    .slice(0, 3)
+    .map((p) => `"${shown(p.name ?? '')}" (id ${p.ID})`)
+    .join(' or ')}? (only the case differs)`;
 }
 
 /** `15m`, `90s`, `1h`, `1h30m`, `500ms` → milliseconds. */

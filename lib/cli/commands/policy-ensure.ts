@@ -5,16 +5,25 @@
  * teardown undoes exactly that; a second run changes nothing.
  */
 import { cachePolicyId, changesOf, recordChange } from '../../context';
-import { SYSLOG_CONFIG_SETTINGS, type Policy, type PolicySettings } from '../../manager';
+import { SYSLOG_CONFIG_SETTINGS, createOnce, shown, type Policy, type PolicyRecord, type PolicySettings } from '../../manager';
 import type { CommandRun } from '../program';
 import { EXIT_OK, OperationError } from '../errors';
-import { managerClient, managerCommand } from './manager-session';
+import { managerClient, managerCommand, nearMatchHint } from './manager-session';
 
 export const POLICY_CREATED = 'policy-created';
 export const POLICY_MODIFIED = 'policy-modified';
 
 export function sandboxPolicyName(sandbox: string): string {
   return `${sandbox}-policy`;
+}
+
+/**
+ * The description `policy ensure` gives the policy it creates. It marks the policy as dskit's:
+ * when a create committed but dskit never learned it (the process died before recording it), the
+ * next run finds this and records the policy as created, so teardown still deletes it.
+ */
+export function sandboxPolicyDescription(sandbox: string): string {
+  return `dskit sandbox ${sandbox}: created by dskit policy ensure; dskit teardown deletes it`;
 }
 
 /** The settings the sandbox policy must have. */
@@ -32,8 +41,8 @@ export const run: CommandRun<{ parent: string }> = managerCommand(async (ctx, op
   if (parents.length !== 1) {
     throw new OperationError(
       parents.length === 0
-        ? `--parent: no policy named "${opts.parent}" in the manager (names match exactly); pick one from Policies in the console`
-        : `--parent: ${parents.length} policies are named "${opts.parent}" (ids ${parents.map((p) => p.ID).join(', ')}); rename one`,
+        ? `--parent: no policy named "${shown(opts.parent)}" in the manager (names match exactly, case included)${await nearMatchHint(client, opts.parent)}; pick one from Policies in the console`
+        : `--parent: ${parents.length} policies are named "${shown(opts.parent)}" (ids ${parents.map((p) => p.ID).join(', ')}); rename one`,
     );
   }
   const parent = parents[0];
@@ -41,21 +50,36 @@ export const run: CommandRun<{ parent: string }> = managerCommand(async (ctx, op
   const existing = await client.policiesNamed(name);
   if (existing.length > 1) throw new OperationError(`${existing.length} policies are named "${name}"; delete the extra ones in the console`);
 
-  let policy: Policy;
-  let action: 'created' | 'updated' | 'unchanged';
+  let policy: PolicyRecord;
+  let action: 'created' | 'adopted' | 'updated' | 'unchanged';
   const changed: string[] = [];
+  const recordedCreated = (id: number) => changesOf(config.name, ctx.cwd).some((c) => c.kind === POLICY_CREATED && c.id === id);
+  const recordCreated = (id: number) => {
+    if (!recordedCreated(id)) recordChange(config.name, { kind: POLICY_CREATED, id, name, at: new Date().toISOString() }, ctx.cwd);
+  };
   if (existing.length === 0) {
-    policy = await client.createPolicy({
-      name,
-      parentID: parent.ID,
-      description: `dskit sandbox ${config.name}: created by dskit policy ensure; dskit teardown deletes it`,
-      intrusionPrevention: { state: 'detect' },
-      ...(Object.keys(settings).length > 0 ? { policySettings: settings } : {}),
+    // Never a blind retry: a create whose answer was lost is looked up by name and adopted (create-once.ts).
+    const outcome = await createOnce({
+      what: `policy "${name}"`,
+      create: () =>
+        client.createPolicy({
+          name,
+          parentID: parent.ID,
+          description: sandboxPolicyDescription(config.name),
+          intrusionPrevention: { state: 'detect' },
+          ...(Object.keys(settings).length > 0 ? { policySettings: settings } : {}),
+        }),
+      find: () => client.policiesNamed(name),
+      onUncertain: (err) => ctx.io.err(`policy ensure: the create may have gone through (${err.message}); looking "${name}" up by name before trying again`),
     });
-    recordChange(config.name, { kind: POLICY_CREATED, id: policy.ID!, name, at: new Date().toISOString() }, ctx.cwd);
-    action = 'created';
+    policy = outcome.object;
+    // Recorded at once, whichever way it came to exist: teardown deletes what is recorded.
+    recordCreated(policy.ID);
+    action = outcome.how;
   } else {
     policy = existing[0];
+    // Ours, by its description, but unrecorded (a run that died between create and record): record it now.
+    if (policy.description === sandboxPolicyDescription(config.name)) recordCreated(policy.ID);
     if (policy.parentID !== parent.ID) {
       throw new OperationError(
         `"${name}" (id ${policy.ID}) exists under parent id ${policy.parentID ?? 'none'}, not "${opts.parent}" (id ${parent.ID}); ` +
@@ -79,18 +103,18 @@ export const run: CommandRun<{ parent: string }> = managerCommand(async (ctx, op
     }
     action = changed.length > 0 ? 'updated' : 'unchanged';
     if (changed.length > 0) {
-      policy = await client.modifyPolicy(policy.ID!, update);
-      const createdByDskit = changesOf(config.name, ctx.cwd).some((c) => c.kind === POLICY_CREATED && c.id === policy.ID);
-      // A policy dskit created is deleted on teardown; one it only changed gets its old values back.
-      if (!createdByDskit) recordChange(config.name, { kind: POLICY_MODIFIED, id: policy.ID!, name, previous, at: new Date().toISOString() }, ctx.cwd);
+      // A policy dskit created is deleted on teardown; one it only changed gets its old values back
+      // (recorded before the change, so a crash right after still leaves the way back).
+      if (!recordedCreated(policy.ID)) recordChange(config.name, { kind: POLICY_MODIFIED, id: policy.ID, name, previous, at: new Date().toISOString() }, ctx.cwd);
+      policy = await client.modifyPolicy(policy.ID, update);
     }
   }
-  cachePolicyId(name, policy.ID!, ctx.cwd);
+  cachePolicyId(name, policy.ID, ctx.cwd);
 
   ctx.emit({ policy: { id: policy.ID, name, parentId: parent.ID }, action, changed }, () => [
-    `${name} (id ${policy.ID}, parent "${parent.name}" id ${parent.ID}): ${action}`,
+    `${name} (id ${policy.ID}, parent "${shown(parent.name ?? '')}" id ${parent.ID}): ${action}`,
     ...changed.map((c) => `  ${c}`),
-    ...(action === 'created' ? ['  intrusion prevention: detect', ...Object.keys(settings).map((s) => `  ${s}: ${settings[s].value}`)] : []),
+    ...(action === 'created' || action === 'adopted' ? ['  intrusion prevention: detect', ...Object.keys(settings).map((s) => `  ${s}: ${settings[s].value}`)] : []),
     `to use it, set policy: { name: ${name} } in ${ctx.loadedConfig.file} (its id ${policy.ID} is cached in dskit.context.json)`,
   ]);
   return EXIT_OK;

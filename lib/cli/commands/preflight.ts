@@ -15,11 +15,13 @@ import {
   isNotFound,
   managerApiUrl,
   managerClientFor,
+  shown,
   type ManagerClient,
 } from '../../manager';
 import type { CommandContext } from '../context';
 import type { CommandRun } from '../program';
 import { EXIT_OK, EXIT_PROBLEM } from '../errors';
+import { nearMatchHint, retryLine } from './manager-session';
 
 type Outcome = 'PASS' | 'FAIL' | 'SKIP';
 
@@ -43,7 +45,7 @@ async function policyCheck(client: ManagerClient, where: string, policy: PolicyC
     if (policy.id !== undefined) {
       const p = await client.findPolicy(policy.id);
       return p
-        ? { outcome: 'PASS', check, detail: `policy id ${policy.id} is "${p.name}"` }
+        ? { outcome: 'PASS', check, detail: `policy id ${policy.id} is "${shown(p.name ?? '')}"` }
         : { outcome: 'FAIL', check, detail: `no policy with id ${policy.id}`, fix: 'pick an id from Policies in the console (the id shows in the policy URL)' };
     }
     const matches = await client.policiesNamed(policy.name!);
@@ -52,7 +54,7 @@ async function policyCheck(client: ManagerClient, where: string, policy: PolicyC
       return {
         outcome: 'FAIL',
         check,
-        detail: `${matches.length} policies named "${policy.name}"`,
+        detail: `${matches.length} policies named "${shown(policy.name!)}"${matches.length === 0 ? await nearMatchHint(client, policy.name!) : ''}`,
         fix: matches.length === 0 ? 'check the name (exact, case included) or give policy.id' : 'give policy.id instead',
       };
     }
@@ -72,7 +74,7 @@ async function managerChecks(ctx: CommandContext, client: ManagerClient, clouds:
   const checks: Check[] = [];
   try {
     const key = await client.currentApiKey();
-    checks.push({ outcome: 'PASS', check: 'API key works', detail: `key "${key.keyName ?? key.ID}" at ${client.baseUrl}` });
+    checks.push({ outcome: 'PASS', check: 'API key works', detail: `key "${shown(key.keyName ?? String(key.ID))}" at ${client.baseUrl} (sent as ${client.keyHeader})` });
   } catch (err) {
     checks.push({
       ...failure('API key works', err),
@@ -92,7 +94,7 @@ async function managerChecks(ctx: CommandContext, client: ManagerClient, clouds:
   if (groupId > 0) {
     try {
       const g = await client.describeComputerGroup(groupId);
-      checks.push({ outcome: 'PASS', check: 'policy.groupId exists', detail: `computer group ${groupId} is "${g.name}"` });
+      checks.push({ outcome: 'PASS', check: 'policy.groupId exists', detail: `computer group ${groupId} is "${shown(g.name ?? '')}"` });
     } catch (err) {
       checks.push(
         isNotFound(err)
@@ -117,12 +119,12 @@ async function managerChecks(ctx: CommandContext, client: ManagerClient, clouds:
         ? {
             outcome: 'PASS',
             check: 'agent-initiated activation allowed',
-            detail: `"${value}"${restricted ? ' (the VMs\' addresses must be on that IP list)' : ''}`,
+            detail: `"${shown(value ?? '')}"${restricted ? ' (the VMs\' addresses must be on that IP list)' : ''}`,
           }
         : {
             outcome: 'FAIL',
             check: 'agent-initiated activation allowed',
-            detail: `"${value ?? ''}"`,
+            detail: `"${shown(value ?? '')}"`,
             fix: 'Administration > System Settings > Agents: Allow Agent-Initiated Activation "For any computers"',
           },
     );
@@ -163,7 +165,12 @@ export const run: CommandRun<{ cloud?: string }> = async (ctx, opts) => {
     const url = managerApiUrl(config.manager, ctx.options.managerUrl);
     checks.push({ outcome: 'PASS', check: 'manager URL', detail: url });
     try {
-      client = managerClientFor(config.manager, { env: ctx.env, managerUrl: ctx.options.managerUrl, retry: { maxAttempts: 3 } });
+      client = managerClientFor(config.manager, {
+        env: ctx.env,
+        managerUrl: ctx.options.managerUrl,
+        retry: { maxAttempts: 3 },
+        onRetry: (n) => ctx.io.err(retryLine(n)),
+      });
       checks.push({ outcome: 'PASS', check: 'API key set', detail: `${config.manager.apiKeyEnv} is set` });
     } catch (err) {
       if (!(err instanceof ManagerSetupError)) throw err;

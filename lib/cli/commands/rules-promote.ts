@@ -1,14 +1,16 @@
 /**
  * `dskit rules promote --from FILES [--quiet-hours N] [--dry-run]`: for each rule `rules stage`
- * put in detect-only, count its IPS events in the exported files since it was staged, and switch
- * the ones that stayed quiet for N hours (default 24) to prevent. The ones that fired stay in
- * detect-only and are listed with their hit counts.
+ * put in detect-only, count its IPS events in the exported files since it was staged, and promote
+ * the ones that stayed quiet for N hours (default 24): their detect-only override on the policy is
+ * removed (not replaced by `detectOnly: false`), so the rule runs as the policy and the rule itself
+ * say, as if dskit had never touched it. The ones that fired stay in detect-only and are listed
+ * with their hit counts; custom rules are never promoted for lack of hits (see lib/rules/decide.ts).
  *
  * Exit 1 when a rule needs a person (it fired, or the files end before its quiet window does);
  * rules that are merely still inside their window are not a problem.
  */
 import { InputError, inputFiles } from '../../events/inputs';
-import type { IntrusionPreventionState, ManagerClient } from '../../manager';
+import { isNotFound, shown, type IntrusionPreventionState, type ManagerClient } from '../../manager';
 import {
   EventFileError,
   HitCounter,
@@ -58,7 +60,27 @@ const ACTION: Record<RuleDecision['verdict'], { done: string; dry: string }> = {
   waiting: { done: 'waiting', dry: 'waiting' },
   unobserved: { done: 'kept (no data)', dry: 'would keep (no data)' },
   unassigned: { done: 'skipped', dry: 'skipped' },
+  unprovable: { done: 'kept (custom)', dry: 'would keep (custom)' },
 };
+
+/** Records from before the type was recorded: ask the manager, so a custom rule is never promoted blind. */
+async function withTypes(client: ManagerClient, rules: readonly StagedRule[]): Promise<StagedRule[]> {
+  const out: StagedRule[] = [];
+  for (const r of rules) {
+    if (r.type !== undefined) {
+      out.push(r);
+      continue;
+    }
+    try {
+      const type = (await client.describeIntrusionPreventionRule(r.ruleId)).type;
+      out.push(type ? { ...r, type } : r);
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+      out.push(r);
+    }
+  }
+  return out;
+}
 
 async function promote(ctx: CommandContext, opts: PromoteOptions): Promise<number> {
   const quietHours = quietHoursOf(opts.quietHours);
@@ -87,6 +109,7 @@ async function promote(ctx: CommandContext, opts: PromoteOptions): Promise<numbe
   ctx.io.err(`rules promote: ${summary.lines} line(s), ${summary.events} event(s)${summary.newestEventMs !== null ? `, newest ${new Date(summary.newestEventMs).toISOString()}` : ''}`);
 
   const client = managerClient(ctx);
+  const judged = await withTypes(client, pending);
   const policies = [...new Set(pending.map((r) => r.policyId))];
   const assignedOn = new Map<number, Set<number>>();
   const ipsState = new Map<number, string>();
@@ -96,7 +119,7 @@ async function promote(ctx: CommandContext, opts: PromoteOptions): Promise<numbe
     ipsState.set(pid, found ? await effectiveIpsState(client, pid) : 'policy deleted');
   }
 
-  const decisions = pending.map((rule) =>
+  const decisions = judged.map((rule) =>
     decide(
       { rule, hits: summary.byKey.get(keyOf(rule)), assigned: assignedOn.get(rule.policyId)!.has(rule.ruleId) },
       { quietHours, now, newestEventMs: summary.newestEventMs },
@@ -106,7 +129,9 @@ async function promote(ctx: CommandContext, opts: PromoteOptions): Promise<numbe
   const quiet = decisions.filter((d) => d.verdict === 'quiet');
   if (!opts.dryRun) {
     for (const [i, d] of quiet.entries()) {
-      await client.setPolicyRuleDetectOnly(d.rule.policyId, d.rule.ruleId, false);
+      // Remove the override dskit added; `detectOnly: false` would instead pin the rule to prevent
+      // on this policy, whatever the rule's own setting later becomes.
+      await client.resetPolicyRuleOverrides(d.rule.policyId, d.rule.ruleId);
       markPromoted(sandbox, d.rule, new Date().toISOString(), ctx.cwd);
       if (quiet.length > 10 && (i + 1) % 10 === 0) ctx.io.err(`rules promote: promoted ${i + 1}/${quiet.length}`);
     }
@@ -140,10 +165,11 @@ async function promote(ctx: CommandContext, opts: PromoteOptions): Promise<numbe
     () => [
       ...table(
         ['RULE', 'ID', 'POLICY', 'HITS', 'ACTION', 'WHY'],
-        decisions.map((d) => [d.rule.identifier, String(d.rule.ruleId), String(d.rule.policyId), String(d.hits), ACTION[d.verdict][opts.dryRun ? 'dry' : 'done'], d.reason]),
+        decisions.map((d) => [shown(d.rule.identifier, 20), String(d.rule.ruleId), String(d.rule.policyId), String(d.hits), ACTION[d.verdict][opts.dryRun ? 'dry' : 'done'], d.reason]),
       ),
       `${opts.dryRun ? 'would promote' : 'promoted'} ${quiet.length}; kept ${count('noisy')} that fired, ${count('unobserved')} without enough data; ${count('waiting')} still in their ${quietHours} h window` +
-        (count('unassigned') ? `; ${count('unassigned')} no longer assigned` : ''),
+        (count('unassigned') ? `; ${count('unassigned')} no longer assigned` : '') +
+        (count('unprovable') ? `; ${count('unprovable')} custom rule(s) kept: their events carry signature id 10, so no hits proves nothing — promote them by hand` : ''),
       ...detectPolicies.map(
         (pid) =>
           `note: policy id ${pid} runs intrusion prevention in "${ipsState.get(pid)}" mode, so promoted rules still only detect there; ` +

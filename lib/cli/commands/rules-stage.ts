@@ -4,20 +4,26 @@
  * `rules promote` can judge it and `teardown` can take it off again. A second run stages nothing.
  *
  * Each rule gets its detect-only override before it is assigned, so there is never a moment it
- * runs in prevent mode on the policy.
+ * runs in prevent mode on the policy — and so does every rule the manager assigns along with it
+ * (its `dependsOnRuleIDs`, followed through). Rules for a platform the sandbox has no VM of are
+ * left out of a release-date selection (see lib/rules/platforms.ts).
  */
-import { cachedPolicyId, recordChange } from '../../context';
-import { dateOnOrAfter, stringEquals, type IntrusionPreventionRule, type ManagerClient } from '../../manager';
+import { CLOUDS, vmsOf } from '../../config';
+import { cachedPolicyId, changesOf, forgetChange, recordChange } from '../../context';
+import { dateOnOrAfter, shown, stringEquals, type IntrusionPreventionRuleRecord as IntrusionPreventionRule, type ManagerClient } from '../../manager';
 import {
-  IPS_RULE_DEPENDENCY,
   IPS_RULE_STAGED,
   RolloutInputError,
   parseReleasedSince,
   parseRuleIdentifiers,
   planStaging,
+  platformOfOs,
+  policyOfChange,
   recordStagedRule,
+  rulePlatform,
   ruleChange,
   stagedRulesOf,
+  type RulePlatform,
 } from '../../rules';
 import type { CommandContext } from '../context';
 import type { CommandRun } from '../program';
@@ -30,6 +36,8 @@ export interface StageOptions {
   readonly ruleIds?: string;
   readonly policyId?: string;
   readonly dryRun?: boolean;
+  /** Also stage rules whose names say they are for a platform the sandbox has no VM of. */
+  readonly allPlatforms?: boolean;
 }
 
 export interface TargetPolicy {
@@ -115,7 +123,17 @@ function releaseDay(r: IntrusionPreventionRule): string {
 }
 
 function ruleRow(r: IntrusionPreventionRule, status: string): string[] {
-  return [r.identifier ?? '-', String(r.ID), r.severity ?? '-', releaseDay(r), status, r.name ?? ''];
+  return [shown(r.identifier ?? '-', 20), String(r.ID), shown(r.severity ?? '-', 10), releaseDay(r), status, shown(r.name ?? '', 120)];
+}
+
+/** The platforms the sandbox's VMs run (every configured cloud: the sandbox policy serves them all). */
+function sandboxPlatforms(ctx: CommandContext): Set<RulePlatform> {
+  return new Set(CLOUDS.flatMap((c) => vmsOf(ctx.config, c)).map((vm) => platformOfOs(vm.os)));
+}
+
+/** What the policy's own overrides of a rule hold besides its id (a rule dskit adds should have none). */
+function overriddenFields(o: Record<string, unknown>): string[] {
+  return Object.keys(o).filter((k) => k !== 'ID' && o[k] !== undefined);
 }
 
 async function stage(ctx: CommandContext, opts: StageOptions): Promise<number> {
@@ -125,61 +143,175 @@ async function stage(ctx: CommandContext, opts: StageOptions): Promise<number> {
   const client = managerClient(ctx);
   const policy = await targetPolicy(ctx, client, policyFlag);
   if (opts.policyId !== undefined && policy.name !== sandboxPolicyName(sandbox)) {
-    ctx.io.err(`rules stage: policy "${policy.name}" is not the sandbox policy: every computer on it gets the staged rules in detect-only`);
+    ctx.io.err(`rules stage: policy "${shown(policy.name)}" is not the sandbox policy: every computer on it gets the staged rules in detect-only`);
   }
 
-  const { rules, asked } = await candidates(client, selector, ctx);
+  const { rules: found, asked } = await candidates(client, selector, ctx);
+
+  // Rules for a platform the sandbox has no VM of protect nothing there: left out of a
+  // release-date selection (asked for by identifier, they are staged with a warning).
+  const platforms = sandboxPlatforms(ctx);
+  const skippedForPlatform: { rule: IntrusionPreventionRule; platform: RulePlatform }[] = [];
+  let rules = found;
+  if (platforms.size < 2 && !opts.allPlatforms) {
+    const appTypes = found.some((r) => (r.applicationTypeID ?? 0) > 0) ? new Map((await client.applicationTypes()).map((t) => [t.ID, t.name])) : new Map();
+    rules = found.filter((r) => {
+      const platform = rulePlatform(r.name, appTypes.get(r.applicationTypeID ?? 0));
+      if (platform === undefined || platforms.has(platform)) return true;
+      if ('identifiers' in selector) {
+        ctx.io.err(`rules stage: rule ${shown(r.identifier ?? String(r.ID))} is for ${platform}, and the sandbox has no ${platform} VM; staged anyway (you asked for it)`);
+        return true;
+      }
+      skippedForPlatform.push({ rule: r, platform });
+      return false;
+    });
+  }
+
   const assigned = (await client.policyIntrusionPreventionAssignments(policy.id)).assignedRuleIDs ?? [];
   const plan = planStaging(rules, assigned);
-  ctx.io.err(`rules stage: ${asked}: ${rules.length} found, ${plan.alreadyAssigned.length} already on policy "${policy.name}" (id ${policy.id}), ${plan.toStage.length} to stage`);
+
+  // The manager assigns a rule's dependencies with it. Each one not on the policy yet is staged
+  // too, detect-only first, so nothing the stage causes ever runs in prevent mode.
+  const assignedSet = new Set(assigned);
+  const dependencies = new Map<number, { rule: IntrusionPreventionRule; of: Set<number> }>();
+  const toStageIds = new Set(plan.toStage.map((r) => r.ID));
+  const queue: { id: number; of: number }[] = plan.toStage.flatMap((r) => (r.dependsOnRuleIDs ?? []).map((id) => ({ id, of: r.ID })));
+  while (queue.length > 0) {
+    const { id, of } = queue.shift()!;
+    if (assignedSet.has(id) || toStageIds.has(id)) continue;
+    const known = dependencies.get(id);
+    if (known) {
+      known.of.add(of);
+      continue;
+    }
+    const rule = await client.describeIntrusionPreventionRule(id);
+    dependencies.set(id, { rule, of: new Set([of]) });
+    for (const next of rule.dependsOnRuleIDs ?? []) queue.push({ id: next, of });
+  }
+  const adding = [...dependencies.values()].map((d) => d.rule).concat(plan.toStage);
+  ctx.io.err(
+    `rules stage: ${asked}: ${found.length} found, ${plan.alreadyAssigned.length} already on policy "${shown(policy.name)}" (id ${policy.id}), ` +
+      `${plan.toStage.length} to stage${dependencies.size ? ` and ${dependencies.size} rule(s) they depend on` : ''}` +
+      (skippedForPlatform.length ? `; ${skippedForPlatform.length} left out for platforms the sandbox lacks` : ''),
+  );
 
   const staged: IntrusionPreventionRule[] = [];
-  let dependencies: number[] = [];
-  if (!opts.dryRun && plan.toStage.length > 0) {
+  const surprises: number[] = [];
+  if (!opts.dryRun && adding.length > 0) {
+    // A rule that already has the policy's own overrides would lose them when promote or teardown
+    // drops the override: refuse, before anything changes, with the reason.
+    const refused: string[] = [];
+    for (const r of adding) {
+      const fields = overriddenFields(await client.policyRuleOverrides(policy.id, r.ID));
+      if (fields.length > 0) refused.push(`${shown(r.identifier ?? String(r.ID))} (id ${r.ID}) overrides ${fields.join(', ')}`);
+    }
+    if (refused.length > 0) {
+      throw new OperationError(
+        `rules stage: policy "${shown(policy.name)}" already has its own settings for rule(s) ${refused.join('; ')}; ` +
+          'dskit stages only rules it can later hand back untouched — remove those overrides in the console (Policy > Intrusion Prevention > rule Properties), or leave these rules out',
+      );
+    }
     const known = new Set(stagedRulesOf(sandbox, ctx.cwd).filter((s) => s.policyId === policy.id).map((s) => s.ruleId));
-    for (const rule of plan.toStage) {
-      await client.setPolicyRuleDetectOnly(policy.id, rule.ID!, true);
+    // Dependencies first: recorded before the rules that need them, teardown (newest first) unassigns them last.
+    for (const rule of adding) {
+      const dependencyOf = dependencies.has(rule.ID) ? [...dependencies.get(rule.ID)!.of].sort((a, b) => a - b) : undefined;
+      await client.setPolicyRuleDetectOnly(policy.id, rule.ID, true);
       const at = new Date().toISOString();
       // Recorded before the assignment: a crash in between still leaves teardown the override to drop.
-      if (!known.has(rule.ID!)) {
-        recordChange(sandbox, ruleChange(IPS_RULE_STAGED, rule.ID!, rule.identifier, policy.id, at), ctx.cwd);
-        recordStagedRule(sandbox, { ruleId: rule.ID!, identifier: rule.identifier ?? '', name: rule.name, policyId: policy.id, stagedAt: at }, ctx.cwd);
+      if (!known.has(rule.ID)) {
+        recordChange(sandbox, ruleChange(IPS_RULE_STAGED, rule.ID, rule.identifier, policy.id, at, dependencyOf), ctx.cwd);
+        recordStagedRule(
+          sandbox,
+          {
+            ruleId: rule.ID,
+            identifier: rule.identifier ?? '',
+            name: rule.name,
+            policyId: policy.id,
+            stagedAt: at,
+            ...(rule.type ? { type: rule.type } : {}),
+            ...(dependencyOf ? { dependencyOf } : {}),
+          },
+          ctx.cwd,
+        );
       }
       staged.push(rule);
-      if (plan.toStage.length > 10 && staged.length % 10 === 0) ctx.io.err(`rules stage: detect-only set on ${staged.length}/${plan.toStage.length}`);
+      if (adding.length > 10 && staged.length % 10 === 0) ctx.io.err(`rules stage: detect-only set on ${staged.length}/${adding.length}`);
     }
     const after = await client.assignIntrusionPreventionRules(
       policy.id,
-      staged.map((r) => r.ID!),
+      staged.map((r) => r.ID),
     );
-    const expected = new Set([...assigned, ...staged.map((r) => r.ID!)]);
-    dependencies = (after.assignedRuleIDs ?? []).filter((id) => !expected.has(id));
-    const at = new Date().toISOString();
-    for (const id of dependencies) recordChange(sandbox, ruleChange(IPS_RULE_DEPENDENCY, id, undefined, policy.id, at), ctx.cwd);
+    // Anything else the manager assigned (a dependency its rule did not list): detect-only at once, recorded, said.
+    const expected = new Set([...assigned, ...staged.map((r) => r.ID)]);
+    for (const id of after.assignedRuleIDs ?? []) {
+      if (expected.has(id)) continue;
+      await client.setPolicyRuleDetectOnly(policy.id, id, true);
+      const rule = await client.describeIntrusionPreventionRule(id);
+      const at = new Date().toISOString();
+      recordChange(sandbox, ruleChange(IPS_RULE_STAGED, id, rule.identifier, policy.id, at, staged.map((r) => r.ID)), ctx.cwd);
+      recordStagedRule(sandbox, { ruleId: id, identifier: rule.identifier ?? '', name: rule.name, policyId: policy.id, stagedAt: at, ...(rule.type ? { type: rule.type } : {}) }, ctx.cwd);
+      surprises.push(id);
+    }
+    // Keep dependencies before their dependents in the records (teardown undoes newest first, and
+    // the manager refuses to unassign a rule an assigned rule depends on): move this run's own
+    // rules after the surprises.
+    if (surprises.length > 0) {
+      const mine = new Set(plan.toStage.filter((r) => !known.has(r.ID)).map((r) => r.ID));
+      for (const c of changesOf(sandbox, ctx.cwd)) {
+        if (c.kind !== IPS_RULE_STAGED || !mine.has(c.id) || policyOfChange(c) !== policy.id) continue;
+        forgetChange(sandbox, c, ctx.cwd);
+        recordChange(sandbox, c, ctx.cwd);
+      }
+    }
   }
 
-  const shown = opts.dryRun ? plan.toStage : staged;
-  const status = opts.dryRun ? 'would stage (detect-only)' : 'staged (detect-only)';
+  const shownRules = opts.dryRun ? adding : staged;
+  const status = (r: IntrusionPreventionRule) =>
+    `${opts.dryRun ? 'would stage' : 'staged'} (detect-only)${dependencies.has(r.ID) ? ', dependency' : ''}${r.type === 'custom' ? ', custom' : ''}`;
+  const customs = shownRules.filter((r) => r.type === 'custom');
   ctx.emit(
     {
       dryRun: opts.dryRun === true,
       policy: { id: policy.id, name: policy.name },
       asked,
-      staged: shown.map((r) => ({ ruleId: r.ID, identifier: r.identifier, name: r.name, severity: r.severity, originalIssue: r.originalIssue })),
+      staged: shownRules.map((r) => ({
+        ruleId: r.ID,
+        identifier: r.identifier,
+        name: r.name,
+        severity: r.severity,
+        originalIssue: r.originalIssue,
+        type: r.type,
+        ...(dependencies.has(r.ID) ? { dependencyOf: [...dependencies.get(r.ID)!.of] } : {}),
+      })),
       alreadyAssigned: plan.alreadyAssigned.map((r) => ({ ruleId: r.ID, identifier: r.identifier })),
-      dependenciesAssigned: dependencies,
+      dependenciesStaged: [...dependencies.keys()],
+      unexpectedlyAssigned: surprises,
+      leftOutForPlatform: skippedForPlatform.map((s) => ({ ruleId: s.rule.ID, identifier: s.rule.identifier, platform: s.platform })),
     },
     () => [
-      ...(shown.length > 0
-        ? table(['RULE', 'ID', 'SEVERITY', 'RELEASED', 'STATUS', 'NAME'], shown.map((r) => ruleRow(r, status)))
-        : []),
-      shown.length === 0
-        ? `nothing new to stage on "${policy.name}" (id ${policy.id}): ${plan.alreadyAssigned.length} of the ${asked} already assigned`
-        : `${opts.dryRun ? 'would stage' : 'staged'} ${shown.length} rule(s) on "${policy.name}" (id ${policy.id}) via ${policy.how}` +
+      ...(shownRules.length > 0 ? table(['RULE', 'ID', 'SEVERITY', 'RELEASED', 'STATUS', 'NAME'], shownRules.map((r) => ruleRow(r, status(r)))) : []),
+      shownRules.length === 0
+        ? `nothing new to stage on "${shown(policy.name)}" (id ${policy.id}): ${plan.alreadyAssigned.length} of the ${asked} already assigned`
+        : `${opts.dryRun ? 'would stage' : 'staged'} ${shownRules.length} rule(s) on "${shown(policy.name)}" (id ${policy.id}) via ${policy.how}` +
           (plan.alreadyAssigned.length ? `; ${plan.alreadyAssigned.length} already assigned, left alone` : ''),
-      ...(dependencies.length > 0 ? [`the manager also assigned rule id(s) ${dependencies.join(', ')} they depend on (teardown removes them too)`] : []),
-      ...(shown.length > 0 && !opts.dryRun ? ['next: let them run, then `npx dskit rules promote --from <exported events>` promotes the ones that stayed quiet'] : []),
-      ...(opts.dryRun && shown.length > 0 ? ['dry run: nothing changed'] : []),
+      ...(dependencies.size > 0
+        ? [`rule id(s) ${[...dependencies.keys()].join(', ')}: the staged rules depend on them, so the manager assigns them too; ${opts.dryRun ? 'they would be' : 'they are'} detect-only like the rest (teardown removes them too)`]
+        : []),
+      ...(surprises.length > 0 ? [`warning: the manager also assigned rule id(s) ${surprises.join(', ')} no rule listed as a dependency; dskit set them detect-only right after (teardown removes them too)`] : []),
+      ...(skippedForPlatform.length > 0
+        ? [
+            `left out ${skippedForPlatform.length} rule(s) for ${[...new Set(skippedForPlatform.map((s) => s.platform))].join(' and ')}, which the sandbox has no VM of ` +
+              `(${skippedForPlatform.slice(0, 5).map((s) => shown(s.rule.identifier ?? String(s.rule.ID))).join(', ')}${skippedForPlatform.length > 5 ? ', ...' : ''}); --all-platforms stages them too`,
+          ]
+        : []),
+      ...(customs.length > 0
+        ? [
+            `note: ${customs.length} custom rule(s) (${customs.map((r) => shown(r.identifier ?? String(r.ID))).join(', ')}): their events carry signature id 10, not the rule's identifier, ` +
+              'so `rules promote` cannot see whether they stayed quiet and never promotes them; promote them by hand',
+          ]
+        : []),
+      ...(shownRules.length > 0 && !opts.dryRun ? ['next: let them run, then `npx dskit rules promote --from <exported events>` promotes the ones that stayed quiet'] : []),
+      ...(opts.dryRun && shownRules.length > 0 ? ['dry run: nothing changed'] : []),
     ],
   );
   return EXIT_OK;

@@ -4,10 +4,10 @@
  * difference; with --wait, keep checking (progress on stderr) until clean or out of time.
  */
 import { expectedComputers, type Cloud } from '../../config';
-import { compareComputers, type ComputerCheck, type ExpectedEntry, type ManagerClient } from '../../manager';
+import { compareComputers, isTransientFailure, shown, type ComputerCheck, type ExpectedEntry, type ManagerClient } from '../../manager';
 import type { CommandContext } from '../context';
 import type { CommandRun } from '../program';
-import { EXIT_OK, EXIT_PROBLEM } from '../errors';
+import { EXIT_OK, EXIT_PROBLEM, OperationError } from '../errors';
 import { formatDuration, managerClient, managerCommand, parseDuration, resolvePolicyId, table } from './manager-session';
 
 /** Poll often enough to notice activations, rarely enough to stay far from the rate limit. */
@@ -34,13 +34,27 @@ export async function sandboxLookalikes(client: ManagerClient, sandbox: string, 
   return found;
 }
 
-function describe(row: ComputerCheck): string {
+/**
+ * The agent's status as the manager reports it (`computerStatus.agentStatus`: active, warning,
+ * error, inactive, not-supported — or whatever a newer manager says), with its status messages.
+ * Only `active` passes; a `warning` agent is online but not clean, so it is not called offline.
+ */
+function agentState(row: ComputerCheck, messages: ReadonlyMap<number, readonly string[]>): string {
+  const status = shown(String(row.agentStatus ?? 'unknown'), 40);
+  const said = row.computerId !== undefined ? (messages.get(row.computerId) ?? []) : [];
+  return `agent ${status}${said.length ? ` (${said.slice(0, 3).map((m) => shown(m, 80)).join('; ')})` : ''}, not active`;
+}
+
+/** A finding's name for people: the agent check is about `active`, not about being online. */
+const FINDING_LABEL: Record<string, string> = { offline: 'not active' };
+
+function describe(row: ComputerCheck, messages: ReadonlyMap<number, readonly string[]>): string {
   if (row.findings.length === 0) return 'ok';
   return row.findings
     .map((f) => {
       switch (f) {
         case 'offline':
-          return `offline (agent ${row.agentStatus})`;
+          return agentState(row, messages);
         case 'wrong-policy':
           return `wrong policy (expected ${row.expectedPolicyId}, found ${row.foundPolicyId ?? 'none'})`;
         case 'unexpected':
@@ -57,51 +71,83 @@ function describe(row: ComputerCheck): string {
 function summary(rows: readonly ComputerCheck[]): string {
   const bad = rows.filter((r) => r.findings.length > 0);
   const counts = new Map<string, number>();
-  for (const r of bad) for (const f of r.findings) counts.set(f, (counts.get(f) ?? 0) + 1);
+  for (const r of bad) for (const f of r.findings) counts.set(FINDING_LABEL[f] ?? f, (counts.get(FINDING_LABEL[f] ?? f) ?? 0) + 1);
   return [...counts].map(([f, n]) => `${n} ${f}`).join(', ');
 }
 
 export const run: CommandRun<{ cloud?: string; wait?: string }> = managerCommand(async (ctx, opts) => {
   const clouds = ctx.clouds(opts.cloud);
   const waitMs = opts.wait === undefined ? 0 : parseDuration('--wait', opts.wait);
-  const client = managerClient(ctx);
-  const expected = await expectedEntries(ctx, client, clouds);
+  // With --wait the rounds do the retrying (each with a progress line); a call retries 5xx only once.
+  const client = managerClient(ctx, waitMs > 0 ? { retry: { maxAttempts: 2 } } : {});
+  let expected: ExpectedEntry[] | undefined;
   const deadline = Date.now() + waitMs;
   const interval = pollIntervalMs(waitMs);
 
-  let rows: ComputerCheck[];
+  // With --wait, a round that fails because the manager is down, slow or busy is retried like
+  // one that found a difference, until the deadline; each round's calls end by the deadline.
+  // Without it, one round with the client's own retries. 401/403/404 end it at once.
+  let rows: ComputerCheck[] | undefined;
+  const messages = new Map<number, readonly string[]>();
+  const started = Date.now();
+  // Each round gets at least this long; a round that cannot have it is not started.
+  const reserve = Math.min(5_000, Math.max(500, waitMs / 10));
   for (let round = 1; ; round++) {
-    rows = compareComputers(expected, await sandboxLookalikes(client, ctx.config.name, clouds));
-    const clean = rows.every((r) => r.findings.length === 0);
-    const left = deadline - Date.now();
-    if (clean || left <= 0) break;
-    const pause = Math.min(interval, left);
-    ctx.io.err(`verify: check ${round}: ${summary(rows)}; checking again in ${formatDuration(pause)} (${formatDuration(left)} left)`);
+    let problem: string;
+    let failure: Error | undefined;
+    try {
+      const roundClient = waitMs > 0 ? client.withDeadline(deadline) : client;
+      expected ??= await expectedEntries(ctx, roundClient, clouds);
+      const found = await sandboxLookalikes(roundClient, ctx.config.name, clouds);
+      for (const c of found) messages.set(c.ID, c.computerStatus?.agentStatusMessages ?? []);
+      rows = compareComputers(expected, found);
+      if (rows.every((r) => r.findings.length === 0)) break;
+      problem = summary(rows);
+    } catch (err) {
+      if (waitMs === 0 || !isTransientFailure(err)) throw err;
+      failure = err as Error;
+      problem = `failed: ${failure.message}`;
+    }
+    const pause = Math.min(interval, deadline - Date.now() - reserve);
+    if (pause <= 0) {
+      if (failure) throw new OperationError(`verify: gave up after waiting ${formatDuration(Date.now() - started)}: ${failure.message}`);
+      break;
+    }
+    ctx.io.err(`verify: check ${round}: ${problem}; checking again in ${formatDuration(pause)} (${formatDuration(deadline - Date.now())} left)`);
     await new Promise((r) => setTimeout(r, pause));
   }
+  if (!rows || !expected) throw new OperationError(`verify: no check finished within ${formatDuration(waitMs)}`);
+  const expectedCount = expected.length;
+  const waited = Date.now() - started;
 
   const ok = rows.every((r) => r.findings.length === 0);
+  const final = rows;
   ctx.emit(
     {
       ok,
       sandbox: ctx.config.name,
       clouds,
-      computers: rows.map((r) => ({ ...r, status: r.findings.length === 0 ? 'ok' : r.findings.join(',') })),
+      computers: rows.map((r) => ({
+        ...r,
+        ...(r.computerId !== undefined ? { agentStatusMessages: messages.get(r.computerId) ?? [] } : {}),
+        // The agent check is about `active`: a `warning` agent is not "offline" (agentStatus has the real one).
+        status: r.findings.length === 0 ? 'ok' : r.findings.map((f) => (f === 'offline' ? 'not-active' : f)).join(','),
+      })),
     },
     () => [
       ...table(
         ['COMPUTER', 'ID', 'POLICY', 'AGENT', 'STATUS'],
-        rows.map((r) => [
-          r.displayName,
+        final.map((r) => [
+          shown(r.displayName, 80),
           r.computerId === undefined ? '-' : String(r.computerId),
           r.foundPolicyId === undefined ? (r.expectedPolicyId === undefined ? '-' : `(${r.expectedPolicyId})`) : String(r.foundPolicyId),
-          r.agentStatus ?? '-',
-          describe(r),
+          shown(String(r.agentStatus ?? '-'), 40),
+          describe(r, messages),
         ]),
       ),
       ok
-        ? `verify: all ${expected.length} computers of ${ctx.config.name} are present, online and on their policies`
-        : `verify: ${summary(rows)}${waitMs > 0 ? ` after waiting ${formatDuration(waitMs)}` : ''}; see the rows above`,
+        ? `verify: all ${expectedCount} computers of ${ctx.config.name} are present, their agents active and on their policies`
+        : `verify: ${summary(final)}${waitMs > 0 ? ` after waiting ${formatDuration(waited)}` : ''}; see the rows above`,
     ],
   );
   return ok ? EXIT_OK : EXIT_PROBLEM;
