@@ -37,11 +37,11 @@ describeE2e('GCP boot script while the secret grant propagates', () => {
 
   beforeAll(async () => {
     assets = buildAssets(fs.mkdtempSync(path.join(os.tmpdir(), 'dskit-iam-assets-')));
-    c = new BootScriptCase({ assets, token, packageFile: assets.signedDeb, managerUpAfterMs: 0, secretDeniedForMs: 6000 });
+    c = new BootScriptCase({ assets, token, packageFile: assets.signedDeb, managerUpAfterMs: 0, secretDeniedReads: 4 });
     await c.start();
     const script = renderBootScript(config, findVm(config, 'gcp', 'web'), 1, { cloud: 'gcp', project: 'dskit-e2e-project', logName: 'ds-events', signingKey: assets.signingKeyArmored }).script;
     // DSKIT_ATTEMPTS 2: the old loop gave up after that many refusals; this one waits them out.
-    run = await c.run(script, { DSKIT_ATTEMPTS: '2', DSKIT_BACKOFF_CAP: '2', DSKIT_READY_TIMEOUT: '30' });
+    run = await c.run(script, { DSKIT_ATTEMPTS: '2', DSKIT_BACKOFF_CAP: '1', DSKIT_READY_TIMEOUT: '30' });
   });
   afterAll(async () => {
     await c?.stop();
@@ -50,8 +50,9 @@ describeE2e('GCP boot script while the secret grant propagates', () => {
 
   test('keeps asking past DSKIT_ATTEMPTS while Secret Manager says 403, then activates', () => {
     expect(run.code).toBe(0);
+    // Four refusals against DSKIT_ATTEMPTS 2: the old loop gave up after two.
     const refusals = c.ofType('secret-denied').length;
-    expect(refusals).toBeGreaterThan(2);
+    expect(refusals).toBe(4);
     const log = c.readFile('var/log/dskit-agent.log');
     const tries = log.split('\n').filter((l) => l.includes('reading the activation token, attempt'));
     // One line per refused try, each with the service's own reason and the time left.

@@ -74,8 +74,6 @@ export interface ScenarioOptions {
   readonly packagePath: string;
   readonly managerUpAfterMs: number | null;
   readonly secretDeniedReads?: number;
-  /** Secret Manager refuses the token (HTTP 403) this long after start-up, as while an IAM grant propagates. */
-  readonly secretDeniedForMs?: number;
   /** A CONNECT proxy on CLOUD_API_ADDRESS:PROXY_PORT. */
   readonly proxy?: boolean;
 }
@@ -96,7 +94,7 @@ export function testScenario(o: ScenarioOptions): Scenario {
     token: o.token,
     secretName: TOKEN_SECRET,
     aws: { region: AWS_REGION, accessKeyId: 'ASIAFAKEACCESSKEYID0', secretAccessKey: ROLE_SECRET_KEY, sessionToken: ROLE_SESSION_TOKEN },
-    gcp: { project: 'dskit-e2e-project', accessToken: 'ya29.fake-access-token', secretDeniedForMs: o.secretDeniedForMs },
+    gcp: { project: 'dskit-e2e-project', accessToken: 'ya29.fake-access-token' },
     secretDeniedReads: o.secretDeniedReads,
     proxy: o.proxy ? { port: PROXY_PORT, hosts: Object.fromEntries(TLS_NAMES.map((n) => [n, n === MANAGER_HOST ? MANAGER_ADDRESS : CLOUD_API_ADDRESS])) } : undefined,
   };
@@ -157,8 +155,6 @@ export interface CaseOptions {
   readonly packageFile: string;
   readonly managerUpAfterMs: number | null;
   readonly packagePath?: string;
-  /** Secret Manager refuses the token (HTTP 403) this long after start-up, as while an IAM grant propagates. */
-  readonly secretDeniedForMs?: number;
   /** The secret store refuses this many reads first (AWS AccessDeniedException, GCP 403). */
   readonly secretDeniedReads?: number;
   /** A CONNECT proxy on CLOUD_API_ADDRESS:PROXY_PORT (manager.proxy http://127.0.0.2:3128). */
@@ -238,7 +234,6 @@ export class BootScriptCase extends EndpointsCase {
       packagePath: this.opts.packagePath ?? '/software/agent/Debian_12/x86_64/agent.deb',
       managerUpAfterMs: this.opts.managerUpAfterMs,
       proxy: this.opts.proxy,
-      secretDeniedForMs: this.opts.secretDeniedForMs,
       secretDeniedReads: this.opts.secretDeniedReads,
     });
     this.server = await startFakeEndpoints(this.netns, scenario, this.work, this.events);
