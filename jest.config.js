@@ -12,4 +12,9 @@ module.exports = {
   // Synth tests load aws-cdk-lib / cdktf; give them room on a 2-core CI machine.
   testTimeout: 120000,
   maxWorkers: 2,
+  // One temp directory per run, removed at its end (no cdk.out* left in /tmp), and cdk.json's
+  // feature flags for every App the tests create: test/setup/.
+  globalSetup: '<rootDir>/test/setup/global-setup.js',
+  globalTeardown: '<rootDir>/test/setup/global-teardown.js',
+  setupFiles: ['<rootDir>/test/setup/cdk-context.ts'],
 };

@@ -6,6 +6,7 @@
  */
 import { ConfigError, loadConfig, type Cloud, type SandboxConfig } from '../lib/config';
 import { readContext } from '../lib/context';
+import { setAppErrorContext } from './app-errors';
 
 export interface AppConfig {
   readonly config: SandboxConfig;
@@ -18,7 +19,11 @@ export function loadAppConfig(cloud: Cloud): AppConfig {
     const loaded = loadConfig();
     // A notice, not an error: the cdktf CLI labels every line its app writes to stderr [ERROR]
     // (@cdktf/commons exec → processLoggerError), so the GCP app says it on stdout.
-    if (loaded.notice) (cloud === 'gcp' ? process.stdout : process.stderr).write(`${loaded.notice}\n`);
+    const say = (line: string) => (cloud === 'gcp' ? process.stdout : process.stderr).write(`${line}\n`);
+    if (loaded.notice) say(loaded.notice);
+    // `dskit synth` printed them already, before running the apps.
+    if (process.env.DSKIT_CONFIG_WARNED !== '1') loaded.warnings.forEach(say);
+    setAppErrorContext(cloud, loaded.file);
     if (!loaded.config[cloud]) {
       process.stderr.write(`${loaded.file}: ${cloud}: missing; add a \`${cloud}:\` section to synthesize the ${cloud.toUpperCase()} app\n`);
       process.exit(2);

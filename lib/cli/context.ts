@@ -39,6 +39,7 @@ export class CommandContext {
       const { loadConfig } = require('../config/load') as typeof import('../config/load');
       this.loaded = loadConfig({ configPath: this.options.config, env: this.env, cwd: this.cwd });
       if (this.loaded.notice) this.io.err(this.loaded.notice);
+      for (const warning of this.loaded.warnings) this.io.err(warning);
     }
     return this.loaded;
   }

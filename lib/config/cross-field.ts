@@ -4,6 +4,7 @@
  * object's refinements as soon as one of its fields has a type or enum error.
  */
 import { cloudSegmentIn } from './names';
+import { cloudCrossFieldIssues } from './cloud-checks';
 export interface CrossFieldIssue {
   readonly path: (string | number)[];
   readonly message: string;
@@ -100,6 +101,7 @@ export function crossFieldIssues(raw: unknown): CrossFieldIssue[] {
       issues.push({ path: ['gcp', 'zone'], message: `must be a zone of gcp.region ${region} (e.g. ${region}-a)` });
     }
   }
+  issues.push(...cloudCrossFieldIssues(raw));
   if (raw.aws === undefined && raw.gcp === undefined) {
     issues.push({ path: [], message: 'configure at least one cloud: an `aws:` or `gcp:` section' });
   }

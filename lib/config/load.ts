@@ -10,7 +10,9 @@ import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { ConfigError } from './errors';
 import { crossFieldIssues } from './cross-field';
+import { DEFAULT_ENUM_MESSAGE } from './cloud-fields';
 import { sandboxSchema, type AwsVmConfig, type SandboxConfig } from './schema';
+import { configWarnings, type ConfigWarning } from './warnings';
 
 /** The repository root, where the bundled example lives (this file is lib/config/load.ts). */
 export const PACKAGE_ROOT = path.resolve(__dirname, '..', '..');
@@ -36,6 +38,8 @@ export interface LoadedConfig extends ConfigSource {
   readonly config: SandboxConfig;
   /** Set when the bundled example was used: a one-line notice for stderr. */
   readonly notice?: string;
+  /** Valid values that are most likely mistakes (configWarnings), one line each, for stderr. */
+  readonly warnings: readonly string[];
 }
 
 export function locateConfig(opts: LoadOptions = {}): ConfigSource {
@@ -65,7 +69,12 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
     source.via === 'example'
       ? `dskit: no sandbox.yaml here and no DSKIT_CONFIG; using the bundled example ${path.relative(opts.cwd ?? process.cwd(), source.file) || source.file}`
       : undefined;
-  return { ...source, config, notice };
+  return { ...source, config, notice, warnings: formatWarnings(source.file, configWarnings(config)) };
+}
+
+/** `sandbox.yaml: aws.vms: warning: no VM to deploy ...` */
+export function formatWarnings(file: string, warnings: readonly ConfigWarning[]): string[] {
+  return warnings.map((w) => `${file}: ${formatPath(w.path)}: warning: ${w.message}`);
 }
 
 /** Parse and validate YAML text; `file` is only used in messages. */
@@ -151,7 +160,8 @@ export function formatIssues(file: string, raw: unknown, issues: readonly z.ZodI
     let allowed: string;
     switch (issue.code) {
       case z.ZodIssueCode.invalid_enum_value:
-        allowed = `allowed: ${issue.options.join(' | ')}`;
+        // Long lists (regions, zones) carry their own message: why, and the value most likely meant.
+        allowed = issue.message.startsWith(DEFAULT_ENUM_MESSAGE) ? `allowed: ${issue.options.join(' | ')}` : issue.message;
         break;
       case z.ZodIssueCode.invalid_union_discriminator:
         allowed = `allowed: ${issue.options.map(String).join(' | ')}`;

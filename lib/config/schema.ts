@@ -8,6 +8,8 @@ import { z } from 'zod';
 import { API_KEY_ENV_RULE, reservedApiKeyEnv } from './api-key-env';
 import { GCP_LABEL_MAX, gcpLabelForm } from './labels';
 import { crossFieldIssues } from './cross-field';
+import { AWS_VPC_PREFIX, GCP_SUBNET_PREFIX } from './cidr';
+import * as cloud from './cloud-fields';
 
 export const AWS_OS = ['amazon-linux-2023', 'ubuntu-22.04', 'ubuntu-24.04', 'rhel-9', 'debian-12', 'windows-2022'] as const;
 export const GCP_OS = ['debian-12', 'ubuntu-22.04', 'ubuntu-24.04', 'rhel-9', 'windows-2022'] as const;
@@ -127,7 +129,7 @@ const eventsSchema = z
 const exposureSchema = z
   .object({
     mode: z.enum(EXPOSURE_MODES).default('private'),
-    adminCidrs: z.array(z.string().regex(IPV4_CIDR, 'must be an IPv4 CIDR like 203.0.113.0/24')).default([]),
+    adminCidrs: z.array(z.string().regex(IPV4_CIDR, 'must be an IPv4 CIDR like 203.0.113.0/24').superRefine(cloud.sourceRange)).default([]),
     honeypotPorts: z.array(port).default([22, 1433, 3389]),
     acknowledgeCloudTerms: z.boolean().default(false),
   })
@@ -146,7 +148,7 @@ const awsVmSchema = z
     name: z.string().regex(VM_NAME, 'must match [a-z][a-z0-9-]*, at most 30 characters'),
     os: z.enum(AWS_OS),
     arch: z.enum(ARCHES).default('x86_64'),
-    instanceType: z.string().regex(AWS_INSTANCE_TYPE, 'must be an EC2 instance type like t3.medium').optional(),
+    instanceType: z.string().regex(AWS_INSTANCE_TYPE, 'must be an EC2 instance type like t3.medium').superRefine(cloud.ec2InstanceTypeTypo).optional(),
     count: vmCount,
     policy: vmPolicySchema.optional(),
   })
@@ -156,7 +158,11 @@ const gcpVmSchema = z
   .object({
     name: z.string().regex(VM_NAME, 'must match [a-z][a-z0-9-]*, at most 30 characters'),
     os: z.enum(GCP_OS),
-    machineType: z.string().regex(/^[a-z0-9-]+$/, 'must be a Compute Engine machine type like e2-medium').default('e2-medium'),
+    machineType: z
+      .string()
+      .regex(/^[a-z0-9-]+$/, 'must be a Compute Engine machine type like e2-medium')
+      .superRefine(cloud.gcpMachineTypeTypo)
+      .default('e2-medium'),
     count: vmCount,
     policy: vmPolicySchema.optional(),
   })
@@ -164,9 +170,9 @@ const gcpVmSchema = z
 
 const awsSchema = z
   .object({
-    region: z.string().regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, 'must be an AWS region like ap-northeast-1'),
+    region: cloud.awsRegion,
     account: z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account id').optional(),
-    vpcCidr: z.string().regex(IPV4_CIDR, 'must be an IPv4 CIDR like 10.60.0.0/16').default('10.60.0.0/16'),
+    vpcCidr: z.string().regex(IPV4_CIDR, 'must be an IPv4 CIDR like 10.60.0.0/16').superRefine(cloud.networkRange(AWS_VPC_PREFIX)).default('10.60.0.0/16'),
     activationTimeoutMinutes: activationTimeoutMinutes,
     vms: z.array(awsVmSchema).default([]),
   })
@@ -175,11 +181,11 @@ const awsSchema = z
 const gcpSchema = z
   .object({
     project: z.string().regex(GCP_PROJECT, 'must be a GCP project id (6-30 chars, [a-z][a-z0-9-]*)'),
-    region: z.string().regex(/^[a-z]+-[a-z]+\d+$/, 'must be a GCP region like asia-northeast1'),
-    zone: z.string().regex(/^[a-z]+-[a-z]+\d+-[a-z]$/, 'must be a GCP zone like asia-northeast1-a'),
+    region: cloud.gcpRegion,
+    zone: cloud.gcpZone,
     /** GCS bucket for the Terraform state; local state when absent. */
     stateBucket: z.string().regex(GCS_BUCKET, 'must be a GCS bucket name').optional(),
-    subnetCidr: z.string().regex(IPV4_CIDR, 'must be an IPv4 CIDR like 10.61.0.0/24').default('10.61.0.0/24'),
+    subnetCidr: z.string().regex(IPV4_CIDR, 'must be an IPv4 CIDR like 10.61.0.0/24').superRefine(cloud.networkRange(GCP_SUBNET_PREFIX)).default('10.61.0.0/24'),
     activationTimeoutMinutes: activationTimeoutMinutes,
     vms: z.array(gcpVmSchema).default([]),
   })

@@ -17,9 +17,9 @@ const APPS: Record<Cloud, { entry: string; outdir: string }> = {
   gcp: { entry: 'bin/gcp.ts', outdir: 'cdktf.out' },
 };
 
-/** The apps find the same file the CLI found (and do not repeat its notice). */
+/** The apps find the same file the CLI found (and do not repeat its notice or warnings). */
 function appEnv(configFile: string, env: NodeJS.ProcessEnv, outdir: string): NodeJS.ProcessEnv {
-  return { ...env, DSKIT_CONFIG: configFile, CDK_OUTDIR: outdir, CDKTF_OUTDIR: outdir };
+  return { ...env, DSKIT_CONFIG: configFile, CDK_OUTDIR: outdir, CDKTF_OUTDIR: outdir, DSKIT_CONFIG_WARNED: '1' };
 }
 
 function runApp(cloud: Cloud, env: NodeJS.ProcessEnv, cwd: string, onLine: (l: string) => void): Promise<{ code: number; ms: number }> {

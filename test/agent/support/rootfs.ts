@@ -1,24 +1,37 @@
 /**
  * A real Debian 12 root filesystem for the boot-script end-to-end tests, built once with
- * debootstrap and cached under the repo's git-ignored .cache/. The cache key is the suite,
+ * debootstrap and cached outside the repo (rootfsCacheDir), shared by every clone. The cache key is the suite,
  * variant and include list, so changing what "a cloud image has" rebuilds it.
  */
 import { createHash } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 
 export const REPO_ROOT = path.resolve(__dirname, '..', '..', '..');
-const CACHE_DIR = path.join(REPO_ROOT, '.cache');
+
+/**
+ * `$DSKIT_CACHE_DIR`, else the user's cache directory (`$XDG_CACHE_HOME` or `~/.cache`) `/dskit`:
+ * one build per machine for every clone and worktree, and nothing large inside the repo.
+ */
+export function rootfsCacheDir(env: NodeJS.ProcessEnv = process.env): string {
+  return env.DSKIT_CACHE_DIR || path.join(env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'dskit');
+}
+/** Where it was cached before: a complete rootfs there is still used (no rebuild after an update). */
+const LEGACY_CACHE_DIR = path.join(REPO_ROOT, '.cache');
 
 /** What a Debian 12 cloud image has that minbase lacks and the boot script may use. */
 export const ROOTFS_INCLUDE = ['curl', 'ca-certificates', 'gpgv', 'procps'] as const;
 const SUITE = 'bookworm';
 const MIRROR = process.env.DSKIT_DEBIAN_MIRROR ?? 'http://deb.debian.org/debian';
 
-export function rootfsCachePath(): string {
+export function rootfsCachePath(env: NodeJS.ProcessEnv = process.env): string {
   const key = createHash('sha256').update(`${SUITE}|minbase|${ROOTFS_INCLUDE.join(',')}`).digest('hex').slice(0, 12);
-  return path.join(CACHE_DIR, `debian12-rootfs-${key}`);
+  const name = `debian12-rootfs-${key}`;
+  const legacy = path.join(LEGACY_CACHE_DIR, name);
+  if (!env.DSKIT_CACHE_DIR && fs.existsSync(path.join(legacy, '.dskit-complete'))) return legacy;
+  return path.join(rootfsCacheDir(env), name);
 }
 
 /** The cached rootfs, built on first use (a few minutes; needs root and the Debian mirror). */
@@ -26,7 +39,7 @@ export function ensureRootfs(log: (line: string) => void = () => {}): string {
   const dir = rootfsCachePath();
   if (fs.existsSync(path.join(dir, '.dskit-complete'))) return dir;
   const tmp = `${dir}.building-${process.pid}`;
-  fs.mkdirSync(CACHE_DIR, { recursive: true });
+  fs.mkdirSync(path.dirname(dir), { recursive: true });
   fs.rmSync(tmp, { recursive: true, force: true });
   log(`building the Debian 12 rootfs with debootstrap into ${dir} (cached for later runs)`);
   const r = spawnSync(
