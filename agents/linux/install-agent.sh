@@ -10,6 +10,7 @@
 #                           redacted reason; dskit_report_outcome retries it
 #   dskit_setup_events      local syslog receiver + shipping; on failure print what failed, return 1
 #   dskit_schedule_expiry   optional: make the VM end itself at the sandbox's expiry
+#   dskit_install_exercise_watcher  optional: what runs `dskit exercise`'s triggers on request
 #
 # The token lives only in a local, never exported variable and in the argument list of
 # `dsa_control -a` (whose interface requires it there). `set -x` must never be used here.
@@ -344,6 +345,9 @@ finish() {
   fi
   if declare -F dskit_schedule_expiry >/dev/null; then
     out=$(dskit_schedule_expiry 2>&1) || warn "expiry: ${out##*$'\n'}"
+  fi
+  if declare -F dskit_install_exercise_watcher >/dev/null; then
+    out=$(dskit_install_exercise_watcher 2>&1) || warn "exercise watcher: ${out##*$'\n'}"
   fi
   for w in "${WARNINGS[@]}"; do reason+="; warning: $w"; done
   log "SUCCESS: $reason"
