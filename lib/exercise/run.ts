@@ -5,6 +5,7 @@
  * so an event counts however coarse the sink's event time is, and an earlier run's events never
  * count. The cloud parts (lib/exercise/aws.ts, gcp.ts) plug in as TriggerChannel and EventSink.
  */
+import { formatDuration } from '../cli/commands/manager-session';
 import type { Cloud } from '../config';
 import type { EventModule } from '../events';
 import { TRIGGERS, type ExpectedEvent, type ModuleKey, type Platform } from './catalogue';
@@ -36,6 +37,8 @@ export interface Cell {
   triggerDetail?: string;
   /** When dskit first saw the event in the sink (ms). */
   seenAt?: number;
+  /** From the trigger (or, if the VM's answer came later, from sending it) to seeing the event. */
+  latencyMs?: number;
   /** Why an event is missing or a trigger failed, or what turns an `off` module on. */
   reason?: string;
 }
@@ -146,13 +149,6 @@ function countFor(target: Target, module: ModuleKey, rows: readonly EventCount[]
 
 const FINAL: readonly CellState[] = ['seen', 'trigger-failed', 'missing', 'off'];
 
-export function formatDuration(ms: number): string {
-  if (ms < 60_000) return `${Math.max(0, Math.round(ms / 1000))} s`;
-  const m = Math.floor(ms / 60_000);
-  const s = Math.round((ms % 60_000) / 1000);
-  return s ? `${m} min ${s} s` : `${m} min`;
-}
-
 function tally(rows: readonly Row[]): Record<CellState, number> {
   const t: Record<CellState, number> = { off: 0, pending: 0, triggered: 0, 'trigger-failed': 0, seen: 0, missing: 0 };
   for (const r of rows) for (const c of r.cells) if (c.expected) t[c.state] += 1;
@@ -219,6 +215,7 @@ export async function runExercise(plan: ExercisePlan, io: ExerciseIo): Promise<E
     const requests = rowsOf(channel.cloud).map((r) => ({ target: r.target, modules: r.cells.filter((c) => c.expected).map((c) => c.module) }));
     await channel.start(plan.run, requests, deadline);
   }
+  const sentAt = io.now();
 
   const applyAnswer = (a: TriggerAnswer, now: number) => {
     const row = byName.get(a.displayName);
@@ -237,10 +234,13 @@ export async function runExercise(plan: ExercisePlan, io: ExerciseIo): Promise<E
       return;
     }
     const c = row.cells.find((x) => x.module === a.result.module && x.expected);
-    if (!c || c.state === 'seen' || c.state === 'trigger-failed') return;
+    if (!c || c.state === 'trigger-failed' || c.triggeredAt !== undefined) return;
     c.triggerDetail = a.result.detail;
-    // The VM's clock may be off: never before the run started, never after dskit heard of it.
-    c.triggeredAt = Math.min(now, Math.max(startedAt, a.result.at));
+    // The VM's clock may be off: never before the run started, never after dskit heard of it
+    // (nor after the event, when the sink showed it before the VM's answer came back).
+    c.triggeredAt = Math.min(now, c.seenAt ?? now, Math.max(startedAt, a.result.at));
+    // The event is the proof: a cell already seen stays seen whatever the trigger said.
+    if (c.state === 'seen') return;
     if (a.result.ok) c.state = 'triggered';
     else {
       c.state = 'trigger-failed';
@@ -294,6 +294,7 @@ export async function runExercise(plan: ExercisePlan, io: ExerciseIo): Promise<E
   for (const row of plan.rows) {
     const sink = plan.sinks.find((s) => s.cloud === row.target.cloud);
     for (const c of row.cells) {
+      if (c.state === 'seen') c.latencyMs = Math.max(0, c.seenAt! - (c.triggeredAt ?? sentAt));
       if (!c.expected) {
         if (c.state !== 'off') c.state = 'off';
         c.reason ??= c.readiness.needs.join('; ') || `not asked for`;

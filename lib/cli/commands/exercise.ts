@@ -14,11 +14,11 @@ import { parseModules, TRIGGERS, type ModuleKey, type Platform } from '../../exe
 import { ruleDirectory, sandboxComputerFacts } from '../../exercise/manager';
 import { newRunId } from '../../exercise/protocol';
 import { readinessOf } from '../../exercise/readiness';
-import { ExerciseError, formatDuration, runExercise, type Cell, type EventSink, type ExerciseResult, type Row, type TriggerChannel } from '../../exercise/run';
+import { ExerciseError, runExercise, type Cell, type EventSink, type ExerciseResult, type Row, type TriggerChannel } from '../../exercise/run';
 import type { CommandContext } from '../context';
 import { EXIT_OK, EXIT_PROBLEM, OperationError, UsageError } from '../errors';
 import type { CommandRun } from '../program';
-import { managerClient, managerCommand, parseDuration, table } from './manager-session';
+import { formatDuration, managerClient, managerCommand, parseDuration, table } from './manager-session';
 
 export const DEFAULT_WAIT = '15m';
 
@@ -46,7 +46,7 @@ function cellText(c: Cell | undefined): string {
   if (!c) return '-';
   switch (c.state) {
     case 'seen':
-      return `seen ${formatDuration((c.seenAt ?? 0) - (c.triggeredAt ?? c.seenAt ?? 0)).replace(/ /g, '')}`;
+      return `seen ${formatDuration(c.latencyMs ?? 0).replace(/ /g, '')}`;
     case 'trigger-failed':
       return 'trigger failed';
     default:
@@ -80,7 +80,7 @@ function toJson(ctx: CommandContext, result: ExerciseResult, waitMs: number, sin
             expected: c.expected,
             triggeredAt: iso(c.triggeredAt) ?? null,
             seenAt: iso(c.seenAt) ?? null,
-            latencySeconds: c.seenAt !== undefined && c.triggeredAt !== undefined ? Math.round((c.seenAt - c.triggeredAt) / 1000) : null,
+            latencySeconds: c.latencyMs === undefined ? null : Math.round(c.latencyMs / 1000),
             trigger: c.triggerDetail ?? null,
             reason: c.reason ?? null,
             needs: c.readiness.needs,
