@@ -29,7 +29,8 @@ dskit_exercise_handle() {
   run=${BASH_REMATCH[1]}
   modules=${BASH_REMATCH[2]}
   [[ -f $DSKIT_EXERCISE_LAST_RUN && $(<"$DSKIT_EXERCISE_LAST_RUN") == "$run" ]] && return 0
-  printf '%s\n' "$run" >"$DSKIT_EXERCISE_LAST_RUN"
+  mkdir -p "$(dirname "$DSKIT_EXERCISE_LAST_RUN")" && printf '%s\n' "$run" >"$DSKIT_EXERCISE_LAST_RUN" ||
+    echo "dskit exercise watcher: cannot record run $run in $DSKIT_EXERCISE_LAST_RUN; a restart would run it again" >&2
   echo "dskit exercise watcher: run $run, modules $modules" >&2
   dskit_exercise_answer watcher "$run started $(date +%s) modules $modules" || echo "dskit exercise watcher: cannot write guest attributes" >&2
   while IFS= read -r line; do

@@ -14,7 +14,7 @@ import { stringify } from 'yaml';
 import { athenaEventsSource } from '../../../lib/aws/athena-analytics';
 import { glueDatabaseName, athenaWorkGroupName, EVENTS_TABLE_NAME } from '../../../lib/aws/names';
 import { MODULE_KEYS, TRIGGERS, type ModuleKey, type Platform } from '../../../lib/exercise/catalogue';
-import { FORWARDING_SETTINGS, MODULE_EXTENSIONS } from '../../../lib/exercise/readiness';
+import { FORWARDING_SETTINGS } from '../../../lib/exercise/readiness';
 import { triggerScript } from '../../../lib/exercise/scripts';
 import { eventsSourceSql } from '../../../lib/gcp/events';
 import { eventsDatasetId } from '../../../lib/gcp/names';
@@ -124,15 +124,16 @@ export function runDskitIn(args: readonly string[], cwd: string, env: NodeJS.Pro
 }
 
 /** Everything on, every Trend rule the triggers need assigned, forwarding to SYSLOG_CONFIG_ID. */
-function readyComputer(spec: VmSpec, ids: Record<string, number>): Record<string, any> {
-  const linux = platformOf(spec.os) === 'linux';
+export function readyComputer(name: string, computerId: number, platform: Platform, ids: Record<string, number>): Record<string, any> {
+  const linux = platform === 'linux';
   const status = { agentStatus: 'active', agentStatusMessage: 'Managed (Online)' };
-  const c: Record<string, any> = {
-    ID: spec.computerId,
-    displayName: displayName(spec),
-    hostName: displayName(spec),
+  return {
+    ID: computerId,
+    displayName: name,
+    hostName: name,
     policyID: POLICY_ID,
-    platform: linux ? 'Amazon Linux 2023 (64 bit)' : 'Microsoft Windows Server 2022 (64 bit)',
+    platform: linux ? 'Debian 12 (64 bit)' : 'Microsoft Windows Server 2022 (64 bit)',
+    computerStatus: { agentStatus: 'active', agentStatusMessages: ['Managed (Online)'] },
     computerSettings: {
       ...Object.fromEntries(Object.values(FORWARDING_SETTINGS).map((s) => [s, { value: String(SYSLOG_CONFIG_ID) }])),
       integrityMonitoringSettingRealtimeEnabled: { value: 'true' },
@@ -145,10 +146,18 @@ function readyComputer(spec: VmSpec, ids: Record<string, number>): Record<string
     logInspection: { state: 'on', ruleIDs: [ids.liDefaults, linux ? ids.liLinux : ids.liWindows], moduleStatus: status },
     firewall: { state: 'on', ruleIDs: [ids.fwDeny], moduleStatus: status },
   };
-  for (const ext of Object.values(MODULE_EXTENSIONS)) expect(c[ext]).toBeDefined();
-  spec.computer?.(c);
-  return c;
 }
+
+/** The Trend rules the triggers need, as the manager lists them (ids are the manager's). */
+export const TREND_RULES = {
+  ips: { identifier: '1005924', name: 'Restrict Download of EICAR Test File Over HTTP' },
+  imLinux: { identifier: '1003513', name: 'Unix - File attributes changes in /etc location' },
+  imWindows: { identifier: '1002773', name: "Microsoft Windows - 'Hosts' file modified" },
+  liDefaults: { identifier: '1002792', name: 'Default Rules Configuration' },
+  liLinux: { identifier: '1002831', name: 'Unix - Syslog' },
+  liWindows: { identifier: '1002795', name: 'Microsoft Windows Events' },
+  fwDeny: { name: 'dskit exercise deny', action: 'deny', direction: 'outgoing', protocol: 'tcp', destinationIPType: 'any', destinationPortType: 'multiple', destinationPortMultiple: ['9'] },
+} as const;
 
 export async function startLab(vms: readonly VmSpec[], opts: { eventDelayMs?: number } = {}): Promise<Lab> {
   const eventDelayMs = opts.eventDelayMs ?? 300;
@@ -165,15 +174,20 @@ export async function startLab(vms: readonly VmSpec[], opts: { eventDelayMs?: nu
   // The manager: the sandbox policy, the Trend rules by identifier, a firewall rule denying the probe.
   manager.fake.addPolicy({ ID: POLICY_ID, name: 'Linux Server' });
   const ruleIds: Record<string, number> = {
-    ips: manager.fake.addIntrusionPreventionRule({ identifier: '1005924', name: 'Restrict Download of EICAR Test File Over HTTP' }),
-    imLinux: manager.addRule('integritymonitoringrules', { identifier: '1003513', name: 'Unix - File attributes changes in /etc location' }),
-    imWindows: manager.addRule('integritymonitoringrules', { identifier: '1002773', name: "Microsoft Windows - 'Hosts' file modified" }),
-    liDefaults: manager.addRule('loginspectionrules', { identifier: '1002792', name: 'Default Rules Configuration' }),
-    liLinux: manager.addRule('loginspectionrules', { identifier: '1002831', name: 'Unix - Syslog' }),
-    liWindows: manager.addRule('loginspectionrules', { identifier: '1002795', name: 'Microsoft Windows Events' }),
-    fwDeny: manager.addFirewallRule({ name: 'dskit exercise deny', action: 'deny', direction: 'outgoing', protocol: 'tcp', destinationIPType: 'any', destinationPortType: 'multiple', destinationPortMultiple: ['9'] }),
+    ips: manager.fake.addIntrusionPreventionRule({ ...TREND_RULES.ips }),
+    imLinux: manager.addRule('integritymonitoringrules', { ...TREND_RULES.imLinux }),
+    imWindows: manager.addRule('integritymonitoringrules', { ...TREND_RULES.imWindows }),
+    liDefaults: manager.addRule('loginspectionrules', { ...TREND_RULES.liDefaults }),
+    liLinux: manager.addRule('loginspectionrules', { ...TREND_RULES.liLinux }),
+    liWindows: manager.addRule('loginspectionrules', { ...TREND_RULES.liWindows }),
+    fwDeny: manager.addFirewallRule({ ...TREND_RULES.fwDeny, destinationPortMultiple: [...TREND_RULES.fwDeny.destinationPortMultiple] }),
   };
-  for (const v of vms) if (!v.noComputer) manager.fake.addComputer(readyComputer(v, ruleIds));
+  for (const v of vms) {
+    if (v.noComputer) continue;
+    const c = readyComputer(displayName(v), v.computerId, platformOf(v.os), ruleIds);
+    v.computer?.(c);
+    manager.fake.addComputer(c);
+  }
 
   // AWS: the stack's Athena names and source relation; instances tagged and known to SSM.
   const database = glueDatabaseName(SANDBOX);
