@@ -76,8 +76,8 @@ async function parseErrors(scripts: Record<string, string>): Promise<Record<stri
 
 /** A sandbox for the scripts: ProgramData and SystemRoot in a temp dir, a hosts file, test URLs. */
 class WindowsBox {
-  readonly dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dskit-exercise-win-'));
-  readonly hosts = path.join(this.dir, 'hosts');
+  dir = '';
+  hosts = '';
   readonly requests: string[] = [];
   private server = http.createServer((req, res) => {
     this.requests.push(`${req.headers.host} ${req.url}`);
@@ -87,12 +87,15 @@ class WindowsBox {
   url = '';
 
   async start(): Promise<void> {
+    this.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dskit-exercise-win-'));
+    this.hosts = path.join(this.dir, 'hosts');
     fs.writeFileSync(this.hosts, '127.0.0.1 localhost\r\n');
     await new Promise<void>((r) => this.server.listen(0, '127.0.0.1', r));
     this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
   }
 
   async stop(): Promise<void> {
+    if (!this.dir) return;
     this.server.closeAllConnections();
     await new Promise<void>((r) => this.server.close(() => r()));
     fs.rmSync(this.dir, { recursive: true, force: true });
