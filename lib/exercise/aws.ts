@@ -103,7 +103,7 @@ export class SsmChannel implements TriggerChannel {
         fail(
           [request.target.displayName],
           `SSM cannot reach the instance (${seen}): Run Command needs the SSM agent running and online ` +
-            '(Amazon Linux, Ubuntu and Windows images have it; Debian 12 and RHEL 9 images do not)',
+            '(AWS preinstalls it on Amazon Linux, Ubuntu and Windows Server images; on Debian and RHEL images install amazon-ssm-agent)',
         );
         continue;
       }

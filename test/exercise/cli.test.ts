@@ -165,7 +165,7 @@ describe('faults, each reported as what it is', () => {
   });
 
   test('an instance SSM does not know: every trigger failed, saying why and which images lack the agent', () => {
-    expect(detail('ds-eval-aws-db-1', 'Anti-Malware')).toMatch(/trigger failed: SSM cannot reach the instance \(i-0\d+: not registered\): Run Command needs the SSM agent running and online .*Debian 12 and RHEL 9 images do not/);
+    expect(detail('ds-eval-aws-db-1', 'Anti-Malware')).toMatch(/trigger failed: SSM cannot reach the instance \(i-0\d+: not registered\): Run Command needs the SSM agent running and online .*on Debian and RHEL images install amazon-ssm-agent\)$/);
     expect(lab.aws.calls('AmazonSSM.SendCommand').flatMap((c) => c.body.InstanceIds)).toEqual(['i-00000000000000001']);
   });
 
