@@ -21,9 +21,8 @@ import { MODULE_KEYS } from '../../lib/exercise/catalogue';
 import { eventsSourceSql } from '../../lib/gcp/events';
 import { eventsDatasetId } from '../../lib/gcp/names';
 import { e2eSkipReason } from '../agent/support/harness';
-import { AWS_KEY_ID } from '../fixtures/exercise-cloud/aws';
 import { sandboxRaw } from '../manager/harness';
-import { API_KEY, AWS_REGION, GCP_PROJECT, GCP_REGION, GCP_ZONE, POLICY_ID, readyComputer, SANDBOX, SYSLOG_CONFIG_ID, TREND_RULES } from './support/lab';
+import { API_KEY, AWS_REGION, cliEnv, GCP_PROJECT, GCP_REGION, GCP_ZONE, POLICY_ID, readyComputer, SANDBOX, SYSLOG_CONFIG_ID, TREND_RULES } from './support/lab';
 import { ExerciseVm } from './support/vm';
 
 const skipReason = e2eSkipReason();
@@ -67,26 +66,7 @@ function vmFor(cloud: 'aws' | 'gcp', computerId: number): ExerciseVm {
   });
 }
 
-/** The CLI's environment: the doubles (URLs inside the namespace), and none of this machine's cloud setup. */
-function cliEnv(vm: ExerciseVm, home: string): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!/^(AWS_|GOOGLE_|GCE_|CLOUDSDK_|METADATA_SERVER|DSKIT_)/.test(k)) env[k] = v;
-  return {
-    ...env,
-    HOME: home,
-    CLOUDSDK_CONFIG: path.join(home, 'gcloud'),
-    AWS_CONFIG_FILE: path.join(home, 'none'),
-    AWS_SHARED_CREDENTIALS_FILE: path.join(home, 'none'),
-    AWS_EC2_METADATA_DISABLED: 'true',
-    AWS_ENDPOINT_URL: vm.urls.awsUrl,
-    AWS_ACCESS_KEY_ID: AWS_KEY_ID,
-    AWS_SECRET_ACCESS_KEY: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
-    GCE_METADATA_HOST: vm.urls.gcpUrl.replace(/^http:\/\//, ''),
-    CLOUDSDK_API_ENDPOINT_OVERRIDES_COMPUTE: `${vm.urls.gcpUrl}/compute/v1/`,
-    CLOUDSDK_API_ENDPOINT_OVERRIDES_BIGQUERY: `${vm.urls.gcpUrl}/bigquery/v2/`,
-    DS_API_KEY: API_KEY,
-  };
-}
+const cliEnvOf = (vm: ExerciseVm, home: string) => cliEnv(home, vm.urls);
 
 /** Pids of this VM's processes whose command line contains `needle` (the ones the test started). */
 function pidsOf(vm: ExerciseVm, needle: string): number[] {
@@ -117,7 +97,7 @@ describeE2e('AWS: the Run Command script in a Debian 12 VM', () => {
     fs.writeFileSync(configFile, stringify(rawConfig()));
     await vm.start();
     hostsBefore = vm.readFile('etc/hosts');
-    result = await vm.dskit(['--config', configFile, '--manager-url', vm.urls.managerUrl, '--json', 'exercise', '--cloud', 'aws', '--wait', '90s'], cliEnv(vm, home), home);
+    result = await vm.dskit(['--config', configFile, '--manager-url', vm.urls.managerUrl, '--json', 'exercise', '--cloud', 'aws', '--wait', '90s'], cliEnvOf(vm, home), home);
     json = JSON.parse(result.stdout || '{}');
   });
   afterAll(async () => {
@@ -158,7 +138,7 @@ describeE2e('AWS: the Run Command script in a Debian 12 VM', () => {
 
   test('with the agent\'s host engines gone, their events are missing and the reason says so', async () => {
     for (const pid of pidsOf(vm, 'ds-detector')) process.kill(pid, 'SIGKILL');
-    const r = await vm.dskit(['--config', configFile, '--manager-url', vm.urls.managerUrl, '--json', 'exercise', '--cloud', 'aws', '--modules', 'am,ips', '--wait', '20s'], cliEnv(vm, home), home);
+    const r = await vm.dskit(['--config', configFile, '--manager-url', vm.urls.managerUrl, '--json', 'exercise', '--cloud', 'aws', '--modules', 'am,ips', '--wait', '20s'], cliEnvOf(vm, home), home);
     expect(r.code).toBe(1);
     const m = JSON.parse(r.stdout).vms[0].modules;
     expect(m.ips.state).toBe('seen');
@@ -189,7 +169,7 @@ describeE2e('GCP: the watcher the boot script installs, woken through metadata',
     expect(script.endsWith('dskit_main\n')).toBe(true);
     boot = await vm.runScript(script.replace(/dskit_main\n$/, 'finish activated\n'));
     await vm.until(() => pidsOf(vm, '/usr/local/lib/dskit/exercise-watcher').length > 0, 'the watcher to run');
-    result = await vm.dskit(['--config', configFile, '--manager-url', vm.urls.managerUrl, '--json', 'exercise', '--cloud', 'gcp', '--wait', '90s'], cliEnv(vm, home), home);
+    result = await vm.dskit(['--config', configFile, '--manager-url', vm.urls.managerUrl, '--json', 'exercise', '--cloud', 'gcp', '--wait', '90s'], cliEnvOf(vm, home), home);
     json = JSON.parse(result.stdout || '{}');
   });
   afterAll(async () => {
@@ -238,7 +218,7 @@ describeE2e('GCP: the watcher the boot script installs, woken through metadata',
 
   test('with sshd down, the log inspection trigger fails on the VM and says why, exit 1', async () => {
     for (const pid of pidsOf(vm, '/usr/sbin/sshd')) process.kill(pid, 'SIGKILL');
-    const r = await vm.dskit(['--config', configFile, '--manager-url', vm.urls.managerUrl, '--json', 'exercise', '--cloud', 'gcp', '--modules', 'li', '--wait', '30s'], cliEnv(vm, home), home);
+    const r = await vm.dskit(['--config', configFile, '--manager-url', vm.urls.managerUrl, '--json', 'exercise', '--cloud', 'gcp', '--modules', 'li', '--wait', '30s'], cliEnvOf(vm, home), home);
     expect(r.code).toBe(1);
     const li = JSON.parse(r.stdout).vms[0].modules.li;
     expect(li).toMatchObject({ state: 'trigger-failed', reason: 'nothing listens on 127.0.0.1:22 (sshd is not running); the Log Inspection test logs in through sshd' });

@@ -21,7 +21,7 @@ import { eventsDatasetId } from '../../../lib/gcp/names';
 import { AWS_KEY_ID, FakeAwsExercise, type RegisteredInstance } from '../../fixtures/exercise-cloud/aws';
 import { FakeGcpExercise, type FakeInstance } from '../../fixtures/exercise-cloud/gcp';
 import { ExerciseManagerApi } from '../../fixtures/exercise-cloud/manager';
-import { DSKIT_BIN, REPO_ROOT, type CliResult } from '../../helpers/cli';
+import { DSKIT_BIN, type CliResult } from '../../helpers/cli';
 import { sandboxRaw } from '../../manager/harness';
 import { triggerEvent } from './events';
 
@@ -93,7 +93,8 @@ function answerLines(spec: VmSpec, modules: readonly ModuleKey[]): { lines: stri
   return { lines, detected, late };
 }
 
-function cleanEnv(home: string): NodeJS.ProcessEnv {
+/** The CLI's environment: the doubles, reached as private endpoints would be, and none of this machine's cloud setup. */
+export function cliEnv(home: string, urls: { readonly awsUrl: string; readonly gcpUrl: string }): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) if (!/^(AWS_|GOOGLE_|GCE_|CLOUDSDK_|METADATA_SERVER|DSKIT_)/.test(k)) env[k] = v;
   return {
@@ -103,13 +104,21 @@ function cleanEnv(home: string): NodeJS.ProcessEnv {
     AWS_CONFIG_FILE: path.join(home, 'aws-config'),
     AWS_SHARED_CREDENTIALS_FILE: path.join(home, 'aws-credentials'),
     AWS_EC2_METADATA_DISABLED: 'true',
+    AWS_ENDPOINT_URL: urls.awsUrl,
+    AWS_ACCESS_KEY_ID: AWS_KEY_ID,
+    AWS_SECRET_ACCESS_KEY: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
+    GCE_METADATA_HOST: urls.gcpUrl.replace(/^http:\/\//, ''),
+    CLOUDSDK_API_ENDPOINT_OVERRIDES_COMPUTE: `${urls.gcpUrl}/compute/v1/`,
+    CLOUDSDK_API_ENDPOINT_OVERRIDES_BIGQUERY: `${urls.gcpUrl}/bigquery/v2/`,
     DS_API_KEY: API_KEY,
   };
 }
 
-export function runDskitIn(args: readonly string[], cwd: string, env: NodeJS.ProcessEnv, timeoutMs = 120_000): Promise<CliResult> {
+/** `dskit` as a child process, optionally behind a wrapper command (`ip netns exec <ns>`). */
+export function runDskitIn(args: readonly string[], cwd: string, env: NodeJS.ProcessEnv, timeoutMs = 120_000, wrapper: readonly string[] = []): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [DSKIT_BIN, ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const [cmd, ...rest] = [...wrapper, process.execPath, DSKIT_BIN, ...args];
+    const child = spawn(cmd, rest, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c) => (stdout += c));
@@ -271,15 +280,7 @@ export async function startLab(vms: readonly VmSpec[], opts: { eventDelayMs?: nu
       }),
     ),
   );
-  const env: NodeJS.ProcessEnv = {
-    ...cleanEnv(dir),
-    AWS_ENDPOINT_URL: awsUrl,
-    AWS_ACCESS_KEY_ID: AWS_KEY_ID,
-    AWS_SECRET_ACCESS_KEY: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
-    GCE_METADATA_HOST: gcpUrl.replace(/^http:\/\//, ''),
-    CLOUDSDK_API_ENDPOINT_OVERRIDES_COMPUTE: `${gcpUrl}/compute/v1/`,
-    CLOUDSDK_API_ENDPOINT_OVERRIDES_BIGQUERY: `${gcpUrl}/bigquery/v2/`,
-  };
+  const env = cliEnv(dir, { awsUrl, gcpUrl });
   return {
     dir,
     manager,
@@ -297,4 +298,4 @@ export async function startLab(vms: readonly VmSpec[], opts: { eventDelayMs?: nu
 }
 
 export const ALL_MODULES = [...MODULE_KEYS];
-export { REPO_ROOT };
+

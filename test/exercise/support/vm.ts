@@ -14,6 +14,7 @@ import * as readline from 'node:readline';
 import { ensureRootfs, REPO_ROOT, rootfsCachePath } from '../../agent/support/rootfs';
 import type { VmScenario } from '../../fixtures/exercise-cloud/main';
 import type { CliResult } from '../../helpers/cli';
+import { runDskitIn } from './lab';
 
 const CACHE_DIR = path.join(REPO_ROOT, '.cache');
 /** What a cloud image has that the boot-script rootfs lacks and the triggers use. */
@@ -174,19 +175,7 @@ export class ExerciseVm {
 
   /** `dskit` as a user runs it, from inside the namespace (where the doubles are). */
   dskit(args: readonly string[], env: NodeJS.ProcessEnv, cwd: string, timeoutMs = 240_000): Promise<CliResult> {
-    return new Promise((resolve, reject) => {
-      const child = spawn('ip', ['netns', 'exec', this.netns, process.execPath, path.join(REPO_ROOT, 'bin', 'dskit.js'), ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (c) => (stdout += c));
-      child.stderr.on('data', (c) => (stderr += c));
-      const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-      child.on('error', reject);
-      child.on('close', (code) => {
-        clearTimeout(timer);
-        resolve({ code: code ?? -1, stdout, stderr });
-      });
-    });
+    return runDskitIn(args, cwd, env, timeoutMs, ['ip', 'netns', 'exec', this.netns]);
   }
 
   /** Asks the cloud process for the VM's guest attributes and metadata. */
