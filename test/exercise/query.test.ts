@@ -1,11 +1,9 @@
 /**
  * The exercise's count query, run for real in DuckDB over raw lines (the rendering the offline
- * reports use), and over the stack's own Athena source relation (Trino's date_parse as a macro,
- * as test/aws/athena-reports does), where the event time is only the hour Firehose wrote the file.
+ * reports use), also where the event time is only the hour the line was written in (as Athena's
+ * source relation reads it from the Firehose partition); and the Athena and BigQuery texts.
  */
-import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { athenaEventsSource } from '../../lib/aws/athena-analytics';
-import { EVENTS_TABLE_NAME, glueDatabaseName } from '../../lib/aws/names';
 import { OfflineEvents } from '../../lib/events/offline';
 import { eventsSourceSql } from '../../lib/gcp/events';
 import { eventCountOf, eventCountSql, QUERY_HEADER, type EventWindow } from '../../lib/exercise/query';
@@ -71,33 +69,23 @@ describe('the count query in DuckDB over raw lines', () => {
   });
 });
 
-describe("the count query over the stack's Athena source relation (hour partitions)", () => {
-  let instance: DuckDBInstance;
-  let conn: DuckDBConnection;
-  const database = glueDatabaseName('ds-eval');
+describe('the count query where the event time is only the hour (Athena reads it from the Firehose partition)', () => {
+  let db: OfflineEvents;
 
   beforeAll(async () => {
-    instance = await DuckDBInstance.create(':memory:');
-    conn = await instance.connect();
-    await conn.run(`CREATE MACRO date_parse(s, f) AS strptime(s, f)`);
-    await conn.run(`CREATE SCHEMA ${database}`);
-    await conn.run(`CREATE TABLE ${database}.${EVENTS_TABLE_NAME} (line VARCHAR, datehour VARCHAR)`);
-    const insert = (line: string, hour: string) => conn.run(`INSERT INTO ${database}.${EVENTS_TABLE_NAME} VALUES ('${line.replace(/'/g, "''")}', '${hour}')`);
-    // Written at 03:40 into the 03 hour folder: its event time is 03:00.
-    await insert(triggerEvent('ips', 'linux', web), '2026/01/02/03');
-    await insert(triggerEvent('ips', 'linux', web), '2026/01/02/02');
+    db = await OfflineEvents.open();
+    // Written at 03:40 into the 03 hour folder: its event time is 03:00; the other one is from 02:00.
+    await db.addLines([
+      { line: triggerEvent('ips', 'linux', web), eventTime: at('2026-01-02T03:00:00Z') },
+      { line: triggerEvent('ips', 'linux', web), eventTime: at('2026-01-02T02:00:00Z') },
+    ]);
   });
-  afterAll(() => {
-    conn?.closeSync();
-    instance?.closeSync();
-  });
+  afterAll(() => db?.close());
 
   test('an event in the current hour counts when the window starts at the hour, as windowStart makes it', async () => {
     const since = windowStart(at('2026-01-02T03:40:00Z').getTime());
     expect(since.toISOString()).toBe('2026-01-02T03:00:00.000Z');
-    const sql = eventCountSql('duckdb', athenaEventsSource(database, EVENTS_TABLE_NAME), { ...window, since });
-    const reader = await conn.runAndReadAll(sql);
-    const rows = reader.getRowObjectsJS().map(eventCountOf);
+    const rows = (await db.query(eventCountSql('duckdb', 'dskit_lines', { ...window, since }))).map(eventCountOf);
     expect(rows.map((r) => [r.signatureId, r.events])).toEqual([[1005924, 1]]);
   });
 

@@ -231,7 +231,7 @@ export async function startLab(vms: readonly VmSpec[], opts: { eventDelayMs?: nu
     expect(document).toBe(platformOf(spec.os) === 'linux' ? 'AWS-RunShellScript' : 'AWS-RunPowerShellScript');
     expect(script).toBe(triggerScript(platformOf(spec.os), run, modules, ''));
     const { lines, detected, late } = answerLines(spec, modules);
-    deliver(spec, detected, late, (line) => aws.addEventLine(database, EVENTS_TABLE_NAME, line));
+    deliver(spec, detected, late, (line) => aws.addEventLine(line));
     return { exitCode: 0, stdout: `${lines.join('\n')}\n`, stderr: '' };
   };
 
