@@ -44,12 +44,12 @@ function pwsh(script: string): Promise<{ code: number; stdout: string; stderr: s
   const file = path.join(dir, 'run.ps1');
   fs.writeFileSync(file, script);
   return new Promise((resolve, reject) => {
-    const child = spawn(PWSH!, ['-NoProfile', '-NonInteractive', '-File', file], { env: { ...process.env, TERM: 'dumb' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(PWSH!, ['-NoProfile', '-NonInteractive', '-File', file], { env: { ...process.env, TERM: 'dumb' }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c) => (stdout += c));
     child.stderr.on('data', (c) => (stderr += c));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 90_000);
+    const timer = setTimeout(() => process.kill(-child.pid!, 'SIGKILL'), 90_000);
     child.on('error', reject);
     child.on('close', (code) => {
       clearTimeout(timer);
@@ -260,10 +260,17 @@ describePwsh('the Windows watcher, installed and run as the scheduled task runs 
     );
     // The scheduled task's command line, with pwsh for powershell.exe.
     // (Its first poll answers at once with whatever is set by then, so it may start late.)
-    watcher = spawn(PWSH!, ['-NoProfile', '-NonInteractive', '-ExecutionPolicy', 'Bypass', '-File', watcherFile()], { stdio: ['ignore', 'ignore', 'ignore'] });
+    // Its own process group: the pwsh launcher runs the real PowerShell as a child, and both must end.
+    watcher = spawn(PWSH!, ['-NoProfile', '-NonInteractive', '-ExecutionPolicy', 'Bypass', '-File', watcherFile()], { stdio: ['ignore', 'ignore', 'ignore'], detached: true });
   });
   afterAll(async () => {
-    if (watcher?.pid && watcher.exitCode === null) watcher.kill('SIGKILL');
+    if (watcher?.pid) {
+      try {
+        process.kill(-watcher.pid, 'SIGKILL');
+      } catch {
+        /* ended already */
+      }
+    }
     await gcp.stop();
     await box.stop();
   });
