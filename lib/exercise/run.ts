@@ -211,11 +211,7 @@ export async function runExercise(plan: ExercisePlan, io: ExerciseIo): Promise<E
   }
   io.progress(`exercise ${plan.run}: baseline taken from ${activeSinks.map((s) => s.name).join(' and ') || 'no sink'}; sending the triggers`);
 
-  for (const channel of activeChannels) {
-    const requests = rowsOf(channel.cloud).map((r) => ({ target: r.target, modules: r.cells.filter((c) => c.expected).map((c) => c.module) }));
-    await channel.start(plan.run, requests, deadline);
-  }
-  const sentAt = io.now();
+  let sentAt = io.now();
 
   const applyAnswer = (a: TriggerAnswer, now: number) => {
     const row = byName.get(a.displayName);
@@ -249,6 +245,12 @@ export async function runExercise(plan: ExercisePlan, io: ExerciseIo): Promise<E
   };
 
   try {
+    // Inside the try: whatever a channel managed to send before a failure is cleaned up by finish.
+    for (const channel of activeChannels) {
+      const requests = rowsOf(channel.cloud).map((r) => ({ target: r.target, modules: r.cells.filter((c) => c.expected).map((c) => c.module) }));
+      await channel.start(plan.run, requests, deadline);
+    }
+    sentAt = io.now();
     for (;;) {
       for (const channel of activeChannels) {
         try {

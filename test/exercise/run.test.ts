@@ -265,3 +265,16 @@ describe('a sink that cannot be queried', () => {
     expect(result.rows[0].cells[0]).toMatchObject({ state: 'missing', reason: 'could not query Athena workgroup dskit-ds-eval at the end: AccessDeniedException: not allowed' });
   });
 });
+
+describe('a channel that fails while sending', () => {
+  test('still gets to clean up what it sent', async () => {
+    const { io, now } = fakeIo();
+    const sink = new ScriptedSink();
+    const channel: ScriptedChannel = new ScriptedChannel(() => [], now);
+    channel.start = async () => {
+      throw new Error('network down halfway');
+    };
+    await expect(runExercise({ run: 'x7', rows: [row('ds-eval-aws-web-1', 101, ['am'])], waitMs: 30_000, channels: [channel], sinks: [sink] }, io)).rejects.toThrow('network down halfway');
+    expect(channel.finished).toBe(true);
+  });
+});
