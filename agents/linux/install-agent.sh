@@ -12,6 +12,7 @@
 #   dskit_setup_events      local syslog receiver + shipping; on failure print what failed, return 1
 #   dskit_schedule_expiry   optional: make the VM end itself at the sandbox's expiry
 #   dskit_setup_admin_access  optional: an admin path the image lacks; on failure print what failed
+#   dskit_install_exercise_watcher  optional: what runs `dskit exercise`'s triggers on request
 #
 # The token lives only in a local, never exported variable and in the argument list of
 # `dsa_control -a` (whose interface requires it there). `set -x` must never be used here.
@@ -455,6 +456,9 @@ finish() {
   # Optional: an admin path the image lacks (AWS: the SSM agent for Session Manager).
   if declare -F dskit_setup_admin_access >/dev/null; then
     out=$(dskit_setup_admin_access 2>&1) || warn "admin access: ${out##*$'\n'}"
+  fi
+  if declare -F dskit_install_exercise_watcher >/dev/null; then
+    out=$(dskit_install_exercise_watcher 2>&1) || warn "exercise watcher: ${out##*$'\n'}"
   fi
   for w in "${WARNINGS[@]}"; do reason+="; warning: $w"; done
   log "SUCCESS: $reason"

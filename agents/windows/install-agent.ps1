@@ -7,6 +7,7 @@
 #   Send-CloudOutcomeOnce  one try at reporting Status (SUCCESS|FAILURE) and a short, redacted reason (throws)
 #   Set-DskitEvents     local syslog receiver + shipping; throws what failed
 #   Set-DskitExpiry     optional: end the VM at the sandbox's expiry
+#   Install-DskitExerciseWatcher  optional: what runs `dskit exercise`'s triggers on request
 # The token lives only in $script:Token and the arguments of `dsa_control -a`; it is never logged.
 $ErrorActionPreference = 'Stop'
 $ProgressPreference = 'SilentlyContinue'
@@ -253,6 +254,9 @@ function Complete-Dskit([string]$Reason) {
     try { Set-DskitEvents } catch { Add-DskitWarning "event shipping: $($_.Exception.Message)" }
     if (Get-Command Set-DskitExpiry -ErrorAction SilentlyContinue) {
         try { Set-DskitExpiry } catch { Add-DskitWarning "expiry: $($_.Exception.Message)" }
+    }
+    if (Get-Command Install-DskitExerciseWatcher -ErrorAction SilentlyContinue) {
+        try { Install-DskitExerciseWatcher } catch { $Warnings.Add("exercise watcher: $($_.Exception.Message)"); Write-DskitLog "WARNING: exercise watcher: $($_.Exception.Message)" }
     }
     foreach ($w in $Warnings) { $Reason += "; warning: $w" }
     Write-DskitLog "SUCCESS: $Reason"

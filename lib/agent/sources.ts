@@ -28,9 +28,14 @@ function cloudPieces(cloud: Cloud): string[] {
 /** The Linux pieces in assembly order: generic first, then the cloud's (AWS: also the SSM agent, which Debian and RHEL images lack). */
 export function linuxSources(cloud: Cloud): string[] {
   const linuxOnly = cloud === 'aws' ? ['admin'] : [];
-  return ['linux/install-agent.sh', ...[...cloudPieces(cloud), ...linuxOnly].map((p) => `linux/${cloud}/${p}.sh`)];
+  return ['linux/install-agent.sh', ...[...cloudPieces(cloud), ...linuxOnly].map((p) => `linux/${cloud}/${p}.sh`), ...exercisePieces(cloud, 'linux', 'sh')];
 }
 
 export function windowsSources(cloud: Cloud): string[] {
-  return ['windows/install-agent.ps1', ...cloudPieces(cloud).map((p) => `windows/${cloud}/${p}.ps1`)];
+  return ['windows/install-agent.ps1', ...cloudPieces(cloud).map((p) => `windows/${cloud}/${p}.ps1`), ...exercisePieces(cloud, 'windows', 'ps1')];
+}
+
+/** GCP VMs run `dskit exercise`'s triggers from a watcher the boot script installs; AWS sends them by Run Command. */
+function exercisePieces(cloud: Cloud, platform: 'linux' | 'windows', ext: 'sh' | 'ps1'): string[] {
+  return cloud === 'gcp' ? [`${platform}/exercise-triggers.${ext}`, `${platform}/gcp/exercise-watcher.${ext}`] : [];
 }

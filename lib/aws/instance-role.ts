@@ -6,7 +6,11 @@
  *   the same as the AWS managed policy AWSCloud9SSMInstanceProfile): the SSM agent registers the
  *   instance and opens session channels. Not AmazonSSMManagedInstanceCore, which also allows
  *   ssm:GetParameter(s) on every parameter of the account, documents, associations and inventory;
- *   Run Command, State Manager and Patch Manager are therefore not available on the VMs.
+ *   State Manager and Patch Manager are therefore not available on the VMs.
+ * - Run Command, for `dskit exercise`: the six ec2messages actions through which SSM Agent receives
+ *   commands addressed to its own instance and sends their replies
+ *   (https://docs.aws.amazon.com/systems-manager/latest/userguide/systems-manager-setting-up-messageAPIs.html);
+ *   the AWS-RunShellScript / AWS-RunPowerShellScript documents travel in the message, so no ssm:GetDocument.
  * - CloudWatch Logs: write to the sandbox's events log group, nothing else (the group exists;
  *   the CloudWatch agent is not allowed to create groups elsewhere).
  * - Secrets Manager: read the one activation-token secret named in the config.
@@ -39,6 +43,16 @@ export const SESSION_MANAGER_ACTIONS = [
   'ssmmessages:OpenDataChannel',
 ] as const;
 
+/** What SSM Agent needs to receive Run Command messages for its own instance and reply (see above). */
+export const RUN_COMMAND_ACTIONS = [
+  'ec2messages:AcknowledgeMessage',
+  'ec2messages:DeleteMessage',
+  'ec2messages:FailMessage',
+  'ec2messages:GetEndpoint',
+  'ec2messages:GetMessages',
+  'ec2messages:SendReply',
+] as const;
+
 export class SandboxInstanceRole extends Construct {
   public readonly role: iam.Role;
   /** Shared by every VM, rather than one profile per instance. */
@@ -56,9 +70,10 @@ export class SandboxInstanceRole extends Construct {
 
     this.role = new iam.Role(this, 'Role', {
       assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com'),
-      description: 'dskit sandbox VMs: Session Manager, shipping DS events, reading the activation token',
+      description: 'dskit sandbox VMs: Session Manager, Run Command (dskit exercise), shipping DS events, reading the activation token',
     });
     this.role.addToPolicy(new iam.PolicyStatement({ sid: 'SessionManager', actions: [...SESSION_MANAGER_ACTIONS], resources: ['*'] }));
+    this.role.addToPolicy(new iam.PolicyStatement({ sid: 'RunCommand', actions: [...RUN_COMMAND_ACTIONS], resources: ['*'] }));
     this.role.addToPolicy(
       new iam.PolicyStatement({
         sid: 'ShipDsEvents',
@@ -78,8 +93,9 @@ export class SandboxInstanceRole extends Construct {
     Validations.of(this.role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason:
-        'only the five Session Manager actions: the ssmmessages ones support no resource-level permissions, and AWS documents ' +
-        'ssm:UpdateInstanceInformation with Resource "*" for an instance profile; none of them reads data (no parameters, secrets or documents)',
+        'only the five Session Manager actions and the six ec2messages ones Run Command delivers through: none supports ' +
+        'resource-level permissions (ssm:UpdateInstanceInformation is documented with Resource "*" for an instance profile), and ' +
+        'none reads account data (no parameters, secrets or documents): ec2messages hands the agent only messages for its own instance',
     });
   }
 }

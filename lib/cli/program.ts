@@ -120,6 +120,15 @@ export async function runCli(argv: readonly string[], runOpts: RunOptions = {}):
     .option('--dry-run', 'show what would be promoted; change nothing')
     .action(action(() => require('./commands/rules-promote')));
 
+  program
+    .command('exercise')
+    .description("trigger each module's documented test event on every VM and see it land in Athena / BigQuery")
+    .addOption(cloudOption())
+    .option('--vm <name>', 'only this VM (a name from sandbox.yaml, or a display name)')
+    .option('--modules <list>', 'these modules, comma-separated: am,wrs,ips,im,li,fw (default: those the manager has on)')
+    .option('--wait <duration>', 'how long to wait for the events (e.g. 15m, 90s)', '15m')
+    .action(action(() => require('./commands/exercise')));
+
   const events = program.command('events').description('event reports');
   events
     .command('query <report>')

@@ -24,9 +24,20 @@ export const computerStatusSchema = z.object({
   agentStatusMessages: z.array(z.string()).optional(),
 });
 
-const ipsExtensionSchema = z.object({
+/** ComputerModuleStatus: how the agent reports a module on this computer. */
+const moduleStatusSchema = z.object({
+  agentStatus: z.string().optional(),
+  agentStatusMessage: z.string().optional(),
+});
+
+/** The part every module's computer extension shares (state, assigned rules, status). */
+const moduleExtensionSchema = z.object({
   state: z.string().optional(),
   ruleIDs: idList.optional(),
+  moduleStatus: moduleStatusSchema.optional(),
+});
+
+const ipsExtensionSchema = moduleExtensionSchema.extend({
   applicationTypeIDs: idList.optional(),
 });
 
@@ -43,6 +54,35 @@ export const computerSchema = z.object({
   lastAgentCommunication: ms.optional(),
   computerStatus: computerStatusSchema.optional(),
   intrusionPrevention: ipsExtensionSchema.optional(),
+  // The other modules' extensions and the effective settings (`expand`ed by dskit exercise).
+  antiMalware: moduleExtensionSchema.extend({ realTimeScanConfigurationID: refSchema.optional() }).optional(),
+  webReputation: moduleExtensionSchema.optional(),
+  firewall: moduleExtensionSchema.optional(),
+  integrityMonitoring: moduleExtensionSchema.optional(),
+  logInspection: moduleExtensionSchema.optional(),
+  computerSettings: z.record(settingValueSchema).optional(),
+});
+
+/** A rule found by `POST /<rules>/search`: what dskit exercise reads of it (IPS, integrity, log inspection). */
+export const ruleSummarySchema = z.object({ ID: idSchema, identifier: z.string().optional() });
+
+/** FirewallRule: the fields that say whether a rule denies dskit exercise's probe. */
+export const firewallRuleSchema = z.object({
+  ID: idSchema,
+  name: z.string().optional(),
+  action: z.string().optional(),
+  direction: z.string().optional(),
+  logDisabled: z.boolean().optional(),
+  protocol: z.string().optional(),
+  protocolNot: z.boolean().optional(),
+  destinationIPType: z.string().optional(),
+  destinationIPValue: z.string().optional(),
+  destinationIPMask: z.string().optional(),
+  destinationIPMultiple: z.array(z.string()).optional(),
+  destinationIPNot: z.boolean().optional(),
+  destinationPortType: z.string().optional(),
+  destinationPortMultiple: z.array(z.string()).optional(),
+  destinationPortNot: z.boolean().optional(),
 });
 
 export const policySchema = z.object({

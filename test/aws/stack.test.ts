@@ -107,7 +107,7 @@ describe('AWS sandbox stack from the bundled example', () => {
     }
   });
 
-  test('the instance role: Session Manager\'s five actions, write to the events log group only, read of the one token secret only', () => {
+  test('the instance role: Session Manager\'s five actions, Run Command\'s six, write to the events log group only, read of the one token secret only', () => {
     const [[roleId, role]] = resourcesOf(s.json, 'AWS::IAM::Role').filter(([, r]) =>
       JSON.stringify(r.Properties.AssumeRolePolicyDocument).includes('ec2.amazonaws.com'),
     );
@@ -116,7 +116,7 @@ describe('AWS sandbox stack from the bundled example', () => {
     const policies = resourcesOf(s.json, 'AWS::IAM::Policy').filter(([, p]) => JSON.stringify(p.Properties.Roles).includes(roleId));
     const statements = policies.flatMap(([, p]) => p.Properties.PolicyDocument.Statement);
     const [logGroupId] = resourcesOf(s.json, 'AWS::Logs::LogGroup').find(([, g]) => g.Properties.LogGroupName === '/dskit/ds-eval/ds-events')!;
-    expect(statements).toHaveLength(3);
+    expect(statements).toHaveLength(4);
     const actions = statements.flatMap((st: any) => [st.Action].flat());
     expect(actions.filter((a: string) => /^ssm:|^ssmmessages:/.test(a)).sort()).toEqual([
       'ssm:UpdateInstanceInformation',
@@ -125,9 +125,19 @@ describe('AWS sandbox stack from the bundled example', () => {
       'ssmmessages:OpenControlChannel',
       'ssmmessages:OpenDataChannel',
     ]);
-    expect(actions.some((a: string) => /Get|List|Describe/.test(a) && !['secretsmanager:GetSecretValue', 'logs:DescribeLogStreams'].includes(a))).toBe(false);
-    // The only statement on Resource "*" is Session Manager's (what the IAM5 acknowledgement says).
-    expect(statements.filter((st: any) => st.Resource === '*').map((st: any) => st.Sid)).toEqual(['SessionManager']);
+    // Run Command (dskit exercise): the agent's own message channel, nothing that reads account data.
+    expect(actions.filter((a: string) => a.startsWith('ec2messages:')).sort()).toEqual([
+      'ec2messages:AcknowledgeMessage',
+      'ec2messages:DeleteMessage',
+      'ec2messages:FailMessage',
+      'ec2messages:GetEndpoint',
+      'ec2messages:GetMessages',
+      'ec2messages:SendReply',
+    ]);
+    const readers = ['secretsmanager:GetSecretValue', 'logs:DescribeLogStreams', 'ec2messages:GetEndpoint', 'ec2messages:GetMessages'];
+    expect(actions.some((a: string) => /Get|List|Describe/.test(a) && !readers.includes(a))).toBe(false);
+    // The only statements on Resource "*" are Session Manager's and Run Command's (what the IAM5 acknowledgement says).
+    expect(statements.filter((st: any) => st.Resource === '*').map((st: any) => st.Sid).sort()).toEqual(['RunCommand', 'SessionManager']);
     expect(statements).toEqual(
       expect.arrayContaining([
         expect.objectContaining({

@@ -120,7 +120,13 @@ export class FakeAws {
     if (!Array.isArray(filters) || filters.length > 50 || filters.some((f) => typeof f.Key !== 'string' || f.Key.length < 1 || f.Key.length > 128 || (f.Values && f.Values.length > 20))) {
       return this.jsonError(res, 400, 'InvalidParameterException', 'TagFilters: 1-50 filters, each a Key of 1-128 characters and at most 20 Values');
     }
-    const matching = this.tagged.filter((r) => filters.every((f) => f.Key! in r.tags && (!f.Values?.length || f.Values.includes(r.tags[f.Key!]))));
+    // ResourceTypeFilters: `service` or `service:resourceType`, as ARNs spell them (`ec2:instance`).
+    const types: string[] = body.ResourceTypeFilters ?? [];
+    const ofType = (arn: string) => {
+      const [service, resource] = [arn.split(':')[2], arn.split(':')[5]?.split('/')[0]];
+      return types.length === 0 || types.some((t) => t === service || t === `${service}:${resource}`);
+    };
+    const matching = this.tagged.filter((r) => ofType(r.arn) && filters.every((f) => f.Key! in r.tags && (!f.Values?.length || f.Values.includes(r.tags[f.Key!]))));
     let start = 0;
     if (body.PaginationToken) {
       const m = /^page-(\d+)$/.exec(Buffer.from(body.PaginationToken, 'base64').toString());
