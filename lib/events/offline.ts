@@ -40,8 +40,8 @@ export interface LoadSummary {
 
 
 // The SQL's own tests for a complete CEF/LEEF header (the patterns are valid JS regexes too).
-const IS_CEF = new RegExp(PATTERNS.isCef);
-const IS_LEEF = new RegExp(PATTERNS.isLeef);
+const IS_EVENT = new RegExp(PATTERNS.isEvent);
+
 
 /** A time as the reports print it: ISO 8601 in UTC, to the second. */
 export function formatTime(t: Date): string {
@@ -95,7 +95,7 @@ export class OfflineEvents {
           if (text === '') return;
           lines += 1;
           const { line, eventTime } = exportedLine(text, now);
-          if (IS_CEF.test(line) || IS_LEEF.test(line)) {
+          if (IS_EVENT.test(line)) {
             events += 1;
             if (!eventTime) untimed += 1;
           }
