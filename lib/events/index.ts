@@ -12,8 +12,8 @@ import { renderReport, renderReportOverEvents, reportById, type ReportId } from 
 
 export { SQL_DIALECTS, type SqlDialect } from './dialects';
 export { EVENT_COLUMNS, type EventColumn } from './relation';
-export { MODULE_RANGES, moduleOf, type EventModule } from './modules';
-export { REPORTS, REPORT_IDS, isReportId, reportById, type Report, type ReportColumn, type ReportId, type ColumnType } from './reports';
+export { EVENT_MODULES, MODULE_RANGES, moduleOf, type EventModule } from './modules';
+export { ALL_REPORTS, REPORTS, REPORT_IDS, isReportId, reportById, type Report, type ReportColumn, type ReportId, type ColumnType } from './reports';
 
 /** The SQL of one report in one dialect, reading from `source` (a table name or a parenthesized subquery). */
 export function reportSql(id: ReportId, dialect: SqlDialect, source: string): string {

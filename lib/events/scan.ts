@@ -82,6 +82,11 @@ const KEY_BYTES = KEYS.map((k) => Buffer.from(k, 'latin1'));
 const KEYS_BY_LENGTH: number[][] = [];
 KEYS.forEach((k, i) => (KEYS_BY_LENGTH[k.length] ??= []).push(i));
 
+// Local copies: an imported binding is read through a getter on every access.
+const RANGE_LOW = MODULE_RANGES.flatMap((m) => m.ranges.map(([low]) => low));
+const RANGE_HIGH = MODULE_RANGES.flatMap((m) => m.ranges.map(([, high]) => high));
+const RANGE_MODULE = MODULE_RANGES.flatMap((m, i) => m.ranges.map(() => i));
+
 const isDigit = (c: number) => c >= 48 && c <= 57;
 const isKeyChar = (c: number) => (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95;
 const isHex = (c: number) => isDigit(c) || (c >= 65 && c <= 70) || (c >= 97 && c <= 102);
@@ -132,6 +137,8 @@ export class EventScanner {
   private refYear = 0;
   /** Lines read that hold a CEF or LEEF event. */
   events = 0;
+  /** Of those, the ones with no time (neither their own nor a fallback). */
+  untimed = 0;
   /** When set, every pair of the next lines is recorded here too (first value of a key wins), for parseEventLine. */
   allPairs: Record<string, string> | null = null;
 
@@ -152,6 +159,21 @@ export class EventScanner {
     this.buf = buf;
     this.chunkEnd = end;
     this.cursor.fill(-1);
+  }
+
+  /** Reads one line held in its own buffer (decoded exports), leaving the current chunk as it was. */
+  scanBytes(bytes: Buffer, fallbackMs: number, referenceMs: number): boolean {
+    const buf = this.buf;
+    const end = this.chunkEnd;
+    const cursor = Float64Array.from(this.cursor);
+    this.setChunk(bytes);
+    try {
+      return this.scanLine(0, bytes.length, fallbackMs, referenceMs);
+    } finally {
+      this.buf = buf;
+      this.chunkEnd = end;
+      this.cursor.set(cursor);
+    }
   }
 
   /** Emits the rows scanned so far. */
@@ -324,7 +346,9 @@ export class EventScanner {
     if (!rtShaped) lineMs = this.stampMillis(b, start, markerStart, reference);
 
     // The row.
-    batch.eventMs[row] = Number.isNaN(lineMs) ? fallbackMs : lineMs;
+    const eventMs = Number.isNaN(lineMs) ? fallbackMs : lineMs;
+    batch.eventMs[row] = eventMs;
+    if (Number.isNaN(eventMs)) this.untimed += 1;
     text.format[row] = cef ? this.formatCef : this.formatLeef;
     text.format_version[row] = cef ? this.versionId(p0) : d.intern(ev, p0 - 3, p0);
     text.vendor[row] = vendor;
@@ -364,9 +388,9 @@ export class EventScanner {
   private re = 0;
 
   private pipeAfter(from: number): number {
-    if (!this.special) return this.next(2, PIPE, from);
     const ev = this.ev;
-    for (let i = from; i < this.ee; i++) if (ev[i] === PIPE) return i;
+    const ee = this.ee;
+    for (let i = from; i < ee; i++) if (ev[i] === PIPE) return i;
     return Infinity;
   }
 
@@ -420,8 +444,9 @@ export class EventScanner {
       }
       let segStart = pieceStart;
       let segEq = -1;
-      let q = ev.indexOf(EQUALS, pieceStart);
-      while (q >= 0 && q < pieceEnd) {
+      let q = pieceStart;
+      while (q < pieceEnd && ev[q] !== EQUALS) q++;
+      while (q < pieceEnd) {
         let r = q;
         while (r > pieceStart && isKeyChar(ev[r - 1])) r--;
         if (r < q && r > pieceStart && ev[r - 1] === SPACE) {
@@ -431,7 +456,8 @@ export class EventScanner {
           segStart = r;
           segEq = q;
         } else if (segEq < 0) segEq = q;
-        q = ev.indexOf(EQUALS, q + 1);
+        q++;
+        while (q < pieceEnd && ev[q] !== EQUALS) q++;
       }
       this.segment(segStart, segEq, pieceEnd, gen);
       if (pieceEnd >= bodyEnd) return;
@@ -449,9 +475,13 @@ export class EventScanner {
     for (;;) {
       let e = end;
       let step = width;
-      if (!special && single === TAB) {
-        const t = this.next(7, TAB, s);
-        if (t < end) e = t;
+      if (!special && single >= 0) {
+        for (let i = s; i < end; i++) {
+          if (ev[i] === single) {
+            e = i;
+            break;
+          }
+        }
       } else {
         for (let i = s; i < end; i++) {
           const c = ev[i];
@@ -587,9 +617,7 @@ export class EventScanner {
     if (product !== 0 && this.isManager(product)) return system;
     // A signature id beyond 2^53 is beyond every range: a system event.
     if (typeof signatureId !== 'number') return system;
-    for (let m = 0; m < MODULE_RANGES.length; m++) {
-      for (const [low, high] of MODULE_RANGES[m].ranges) if (signatureId >= low && signatureId <= high) return this.moduleIds[m];
-    }
+    for (let r = 0; r < RANGE_LOW.length; r++) if (signatureId >= RANGE_LOW[r] && signatureId <= RANGE_HIGH[r]) return this.moduleIds[RANGE_MODULE[r]];
     return system;
   }
 
