@@ -38,6 +38,8 @@ export interface ReadOptions {
   readonly maxLineBytes?: number;
   /** Standard input, when a source is `-` (tests pass their own). @default process.stdin */
   readonly stdin?: NodeJS.ReadableStream;
+  /** A gzip source may always inflate to this much, whatever its ratio. @default 1 GiB */
+  readonly inflateFloorBytes?: number;
 }
 
 const GZIP_MAGIC = [0x1f, 0x8b];
@@ -81,7 +83,7 @@ export async function* sourceBytes(source: string, opts: ReadOptions & { counted
         gunzip = zlib.createGunzip({ chunkSize: 1 << 20 });
         gunzip.on('data', (out: Buffer) => {
           inflated += out.length;
-          if (inflated > Math.max(1 << 30, MAX_INFLATE_RATIO * rawBytes)) {
+          if (inflated > Math.max(opts.inflateFloorBytes ?? 1 << 30, MAX_INFLATE_RATIO * rawBytes)) {
             fail(new Error(`it inflates to more than ${MAX_INFLATE_RATIO} times its size; refusing to read on (decompress it yourself if it is genuine)`), true);
             (raw as fs.ReadStream).destroy?.();
             gunzip?.destroy();

@@ -34,7 +34,10 @@ export interface Report {
   readonly where?: string;
   /** Grouping columns of the parsed events relation. */
   readonly groupBy: readonly string[];
-  /** Output column names, each optionally followed by DESC. */
+  /**
+   * Output column names, each optionally followed by DESC: a total order (every grouping column
+   * decides ties), so every engine returns the same rows in the same order.
+   */
   readonly orderBy: readonly string[];
   readonly limit?: number;
   /**
@@ -113,7 +116,7 @@ export const ALL_REPORTS: readonly Report[] = [
     ],
     where: "module = 'intrusion-prevention'",
     groupBy: ['signature_id', 'name', 'act'],
-    orderBy: ['events DESC', 'rule_id', 'action'],
+    orderBy: ['events DESC', 'rule_id', 'action', 'rule_name'],
   },
   {
     id: 'events-per-host-hour',
@@ -183,7 +186,8 @@ function reportSelect(report: Report, events: string): string[] {
   const lines = ['SELECT', report.columns.map((c) => `  ${c.sql} AS ${c.name}`).join(',\n'), `FROM ${events}`];
   if (report.where) lines.push(`WHERE ${report.where}`);
   lines.push(`GROUP BY ${report.groupBy.join(', ')}`);
-  lines.push(`ORDER BY ${report.orderBy.join(', ')}`);
+  // NULLS LAST everywhere: BigQuery puts NULLs first when ascending, Trino and DuckDB last.
+  lines.push(`ORDER BY ${report.orderBy.map((o) => `${o} NULLS LAST`).join(', ')}`);
   if (report.limit !== undefined) lines.push(`LIMIT ${report.limit}`);
   return lines;
 }

@@ -29,12 +29,15 @@ function materializeSelect(exactColumns: readonly string[]): string {
   const columns: Record<string, string> = {
     event_time: 'CASE WHEN isnan(r.event_ms) THEN NULL ELSE epoch_ms(CAST(r.event_ms AS BIGINT)) END',
     event_hour: "CASE WHEN isnan(r.event_ms) THEN NULL ELSE date_trunc('hour', epoch_ms(CAST(r.event_ms AS BIGINT))) END",
-    reason: 'd.texts[r.name + 1]',
+    reason: 't_name.text',
   };
-  for (const c of TEXT_COLUMNS) columns[c] = `d.texts[r.${c} + 1]`;
+  for (const c of TEXT_COLUMNS) columns[c] = `t_${c}.text`;
   for (const c of INTEGER_COLUMNS) columns[c] = integer(c);
+  // One lookup of the dictionary per text column (DuckDB hash-joins each against the small dictionary).
+  const joins = TEXT_COLUMNS.map((c) => `LEFT JOIN ${DICTIONARY_TABLE} t_${c} ON t_${c}.id = r.${c}`).join('\n');
   return `SELECT ${EVENT_COLUMNS.map((c) => `${columns[c]} AS ${c}`).join(', ')}
-FROM ${RAW_TABLE} r, (SELECT list(text ORDER BY id) AS texts FROM ${DICTIONARY_TABLE}) d`;
+FROM ${RAW_TABLE} r
+${joins}`;
 }
 
 export interface StoreOptions {

@@ -20,6 +20,7 @@ describe('reports over the sample lines (DuckDB)', () => {
       ...NOISE.map((line) => ({ line, eventTime: null })),
     ]);
     for (const r of REPORTS) rows[r.id] = [...(await db.runReport(r.id)).rows];
+    expect(REPORTS.map((r) => r.id)).toEqual(expect.arrayContaining(['users-tried', 'events-per-module-hour']));
     // What the clouds run: parse and report in one statement over the raw lines.
     for (const r of REPORTS) wholeSqlRows[r.id] = await db.query(reportSql(r.id, 'duckdb', LINES_TABLE));
     parsed = await db.query(`SELECT * FROM (${eventsSql('duckdb', LINES_TABLE)}) ORDER BY event_time`);
@@ -37,12 +38,12 @@ describe('reports over the sample lines (DuckDB)', () => {
 
   it('top-destination-ports reads CEF dpt and LEEF dstPort alike', () => {
     expect(rows['top-destination-ports']).toEqual([
-      { destination_port: 445, protocol: 'TCP', events: 3, sources: 2 },
-      { destination_port: 22, protocol: 'TCP', events: 1, sources: 1 },
-      { destination_port: 80, protocol: 'TCP', events: 1, sources: 1 },
-      { destination_port: 161, protocol: 'UDP', events: 1, sources: 1 },
-      { destination_port: 1433, protocol: 'TCP', events: 1, sources: 1 },
-      { destination_port: 3389, protocol: 'TCP', events: 1, sources: 1 },
+      { destination_port: 445, protocol: 'TCP', service: 'SMB', events: 3, sources: 2 },
+      { destination_port: 22, protocol: 'TCP', service: 'SSH', events: 1, sources: 1 },
+      { destination_port: 80, protocol: 'TCP', service: 'HTTP', events: 1, sources: 1 },
+      { destination_port: 161, protocol: 'UDP', service: 'SNMP', events: 1, sources: 1 },
+      { destination_port: 1433, protocol: 'TCP', service: 'MSSQL', events: 1, sources: 1 },
+      { destination_port: 3389, protocol: 'TCP', service: 'RDP', events: 1, sources: 1 },
     ]);
   });
 
@@ -74,6 +75,33 @@ describe('reports over the sample lines (DuckDB)', () => {
       { host: 'host-id:105', hour: '2024-11-27T05:00:00Z', events: 1 },
       { host: 'host-id:106', hour: '2024-11-27T07:00:00Z', events: 1 },
     ]);
+  });
+
+  it('users-tried lists the accounts log inspection events name', () => {
+    expect(rows['users-tried']).toEqual([
+      { user_name: 'x', events: 1, sources: 0, hosts: 1, first_seen: '2024-11-27T06:30:00Z', last_seen: '2024-11-27T06:30:00Z' },
+    ]);
+  });
+
+  it('events-per-module-hour counts every module per hour', () => {
+    const perModule = rows['events-per-module-hour']!;
+    expect(perModule.reduce((n, r) => n + (r.events as number), 0)).toBe(SAMPLES.length);
+    expect(perModule.filter((r) => r.hour === '2024-11-27T07:00:00Z')).toEqual([
+      { module: 'anti-malware', hour: '2024-11-27T07:00:00Z', events: 1 },
+      { module: 'firewall', hour: '2024-11-27T07:00:00Z', events: 2 },
+      { module: 'intrusion-prevention', hour: '2024-11-27T07:00:00Z', events: 1 },
+    ]);
+  });
+
+  it('source-countries (offline only) puts each source in its country', async () => {
+    const countries = (await db.runReport('source-countries')).rows;
+    // The registries put two documentation ranges (203.0.113.0/24, 198.51.100.0/24) with APNIC (AU);
+    // 192.0.2.0/24 and the private 10.0.0.1 are in no country.
+    expect(countries.map((r) => [r.country, r.events, r.sources])).toEqual([
+      ['AU', 6, 2],
+      [null, 3, 2],
+    ]);
+    expect(() => reportSql('source-countries', 'athena', LINES_TABLE)).toThrow('runs offline only');
   });
 
   it('gives the same rows from the one-statement SQL the clouds run as from the parse-once path', () => {
