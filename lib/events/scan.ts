@@ -81,6 +81,7 @@ const K = Object.fromEntries(KEYS.map((k, i) => [k, i])) as Record<(typeof KEYS)
 const KEY_BYTES = KEYS.map((k) => Buffer.from(k, 'latin1'));
 const KEYS_BY_LENGTH: number[][] = [];
 KEYS.forEach((k, i) => (KEYS_BY_LENGTH[k.length] ??= []).push(i));
+const SINGLE = KEYS.map((_, i) => [i]);
 
 // Local copies: an imported binding is read through a getter on every access.
 const RANGE_LOW = MODULE_RANGES.flatMap((m) => m.ranges.map(([low]) => low));
@@ -88,7 +89,15 @@ const RANGE_HIGH = MODULE_RANGES.flatMap((m) => m.ranges.map(([, high]) => high)
 const RANGE_MODULE = MODULE_RANGES.flatMap((m, i) => m.ranges.map(() => i));
 
 const isDigit = (c: number) => c >= 48 && c <= 57;
-const isKeyChar = (c: number) => (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95;
+const KEY_CHAR = new Uint8Array(256);
+for (let c = 0; c < 256; c++) KEY_CHAR[c] = (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95 ? 1 : 0;
+/** A key's first two bytes and length → the KEYS index to compare against, or -1 (most keys of a line are none of ours). */
+const KEY_SLOT = new Int16Array(16 * 65536).fill(-1);
+KEYS.forEach((k, i) => {
+  const slot = (k.length << 16) | (k.charCodeAt(0) << 8) | k.charCodeAt(1);
+  // Two wanted keys with the same length and first two bytes share a slot: keep a chain of one.
+  KEY_SLOT[slot] = KEY_SLOT[slot] === -1 ? i : -2;
+});
 const isHex = (c: number) => isDigit(c) || (c >= 65 && c <= 70) || (c >= 97 && c <= 102);
 const isUpper = (c: number) => c >= 65 && c <= 90;
 const isLower = (c: number) => c >= 97 && c <= 122;
@@ -278,9 +287,9 @@ export class EventScanner {
     const text = batch.text;
     const gen = ++this.generation;
 
-    const vendor = this.headerId(pipes[0] + 1, pipes[1]);
-    const product = this.headerId(pipes[1] + 1, pipes[2]);
-    const deviceVersion = this.headerId(pipes[2] + 1, pipes[3]);
+    const vendor = this.headerId(pipes[0] + 1, pipes[1], 0);
+    const product = this.headerId(pipes[1] + 1, pipes[2], 1);
+    const deviceVersion = this.headerId(pipes[2] + 1, pipes[3], 2);
     this.headerRange(pipes[3] + 1, pipes[4]);
     const signatureId = this.rangeInteger();
     let cefName = 0;
@@ -323,7 +332,10 @@ export class EventScanner {
     let userName = this.valueId(K.duser, gen);
     if (userName === 0) userName = this.valueId(K.suser, gen);
     if (userName === 0) userName = this.valueId(K.usrName, gen);
-    const syslogHost = this.syslogHost(b, start, markerStart);
+    // The syslog timestamp, found once for both the host after it and the time.
+    const stampKind = markerStart > start ? findStamp(b, start, markerStart, this.span) : 0;
+    const stampStart = this.span[0];
+    const syslogHost = this.syslogHost(b, start, markerStart, stampKind, stampStart);
     let host = dvchost || dvc || syslogHost;
     if (host === 0 && cn1Id !== 0) {
       let composed = this.hostIdHosts.get(cn1Id);
@@ -343,7 +355,7 @@ export class EventScanner {
       rtShaped = isRtShape(rt);
       if (rtShaped) lineMs = rtMillis(rt);
     }
-    if (!rtShaped) lineMs = this.stampMillis(b, start, markerStart, reference);
+    if (!rtShaped && stampKind !== 0) lineMs = this.stampMillis(b, stampKind, stampStart, markerStart, reference);
 
     // The row.
     const eventMs = Number.isNaN(lineMs) ? fallbackMs : lineMs;
@@ -423,10 +435,15 @@ export class EventScanner {
     return o;
   }
 
-  /** A header field's id, empty as NULL. */
-  private headerId(s: number, e: number): number {
-    return this.headerRange(s, e) === 0 ? 0 : this.dictionary.intern(this.rb, this.rs, this.re);
+  /** A header field's id, empty as NULL; `slot` remembers the last one (vendor, product and version rarely change). */
+  private headerId(s: number, e: number, slot = -1): number {
+    if (this.headerRange(s, e) === 0) return 0;
+    if (slot >= 0 && this.dictionary.holds(this.lastHeader[slot], this.rb, this.rs, this.re)) return this.lastHeader[slot];
+    const id = this.dictionary.intern(this.rb, this.rs, this.re);
+    if (slot >= 0) this.lastHeader[slot] = id;
+    return id;
   }
+  private readonly lastHeader = new Uint32Array(4);
 
   /** CEF extension: segments start at ` +key=` (spaces dropped), and, when special, after U+0001. */
   private cefPairs(bodyStart: number, bodyEnd: number, gen: number): void {
@@ -448,7 +465,7 @@ export class EventScanner {
       while (q < pieceEnd && ev[q] !== EQUALS) q++;
       while (q < pieceEnd) {
         let r = q;
-        while (r > pieceStart && isKeyChar(ev[r - 1])) r--;
+        while (r > pieceStart && KEY_CHAR[ev[r - 1]] === 1) r--;
         if (r < q && r > pieceStart && ev[r - 1] === SPACE) {
           let s = r - 1;
           while (s > pieceStart && ev[s - 1] === SPACE) s--;
@@ -514,19 +531,22 @@ export class EventScanner {
     if (eq <= s || eq >= e) return;
     if (this.allPairs !== null) this.recordPair(s, eq, e);
     const length = eq - s;
-    const candidates = KEYS_BY_LENGTH[length];
-    if (candidates === undefined) return;
+    if (length < 2 || length > 15) return;
     const ev = this.ev;
-    for (const key of candidates) {
+    const slot = KEY_SLOT[(length << 16) | (ev[s] << 8) | ev[s + 1]];
+    if (slot === -1) return;
+    const candidates = slot >= 0 ? SINGLE[slot] : KEYS_BY_LENGTH[length];
+    for (let c = 0; c < candidates.length; c++) {
+      const key = candidates[c];
       const kb = KEY_BYTES[key];
       let same = true;
-      for (let i = 0; i < length; i++) {
+      for (let i = 2; i < length; i++) {
         if (ev[s + i] !== kb[i]) {
           same = false;
           break;
         }
       }
-      if (!same) continue;
+      if (!same || ev[s] !== kb[0] || ev[s + 1] !== kb[1]) continue;
       if (this.found[key] !== gen) {
         this.found[key] = gen;
         this.valueStart[key] = eq + 1;
@@ -605,6 +625,10 @@ export class EventScanner {
   }
 
   private setInteger(column: IntegerColumn, row: number, v: number | bigint | null): void {
+    if (typeof v === 'number') {
+      this.batch.integer[column][row] = v;
+      return;
+    }
     const col = this.batch.integer[column];
     if (typeof v === 'bigint') {
       col[row] = Number.NaN;
@@ -665,9 +689,15 @@ export class EventScanner {
   }
 
   /** The syslog header's host: after the timestamp, else the token before the event; `-` and times are none. */
-  private syslogHost(b: Buffer, s: number, e: number): number {
+  private syslogHost(b: Buffer, s: number, e: number, stampKind: number, stampStart: number): number {
     if (e === s) return 0;
-    let found = hostAfterStamp(b, s, e, this.span);
+    let found = false;
+    if (stampKind !== 0) {
+      // The usual case: the token after the stamp findStamp found is the one hostAfterStamp finds first.
+      const length = stampKind === 1 ? isoLength(b, stampStart, e) : bsdLength(b, stampStart, e);
+      found = tokenAfter(b, stampStart + length, e, this.span);
+    }
+    if (!found) found = hostAfterStamp(b, s, e, this.span);
     if (!found) found = lastToken(b, s, e, this.span);
     if (!found) return 0;
     const ts = this.span[0];
@@ -678,11 +708,7 @@ export class EventScanner {
   private readonly span = new Int32Array(2);
 
   /** The time of the syslog timestamp in [s, e), or NaN. */
-  private stampMillis(b: Buffer, s: number, e: number, reference: number): number {
-    if (e === s) return NaN;
-    const kind = findStamp(b, s, e, this.span);
-    if (kind === 0) return NaN;
-    const ts = this.span[0];
+  private stampMillis(b: Buffer, kind: number, ts: number, e: number, reference: number): number {
     if (kind === 1) {
       const year = digitsAt(b, ts, 4);
       const month = digitsAt(b, ts + 5, 2);
@@ -839,6 +865,20 @@ function findStamp(b: Uint8Array, s: number, e: number, span: Int32Array): numbe
     if (bsdLength(b, i, e) > 0) return 2;
   }
   return 0;
+}
+
+/** Spaces then a token then a space, from k: the host position after a stamp, into span. */
+function tokenAfter(b: Uint8Array, k: number, e: number, span: Int32Array): boolean {
+  if (k >= e || b[k] !== SPACE) return false;
+  while (k < e && b[k] === SPACE) k++;
+  const ts = k;
+  while (k < e && b[k] !== SPACE) k++;
+  if (k > ts && k < e) {
+    span[0] = ts;
+    span[1] = k;
+    return true;
+  }
+  return false;
 }
 
 /** `hostAfterStamp`: the token after the timestamp (or RFC 5424's nil `-`), followed by a space, into span. */
