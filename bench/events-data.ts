@@ -27,7 +27,8 @@ const IPS = [
 const USERS = ['root', 'admin', 'sa', 'test', 'oracle', 'ubuntu', 'user', 'postgres', 'guest', 'ftpuser'];
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 
-function rng(seed: number) {
+/** A small deterministic generator (xorshift32) of numbers in [0, 1). */
+export function rng(seed: number): () => number {
   let s = seed >>> 0 || 1;
   return () => {
     s ^= s << 13;

@@ -888,17 +888,7 @@ function hostAfterStamp(b: Uint8Array, s: number, e: number, span: Int32Array): 
     const i = STARTS[t];
     for (let alt = 0; alt < 3; alt++) {
       const length = alt === 0 ? isoLength(b, i, e) : alt === 1 ? bsdLength(b, i, e) : i < e && b[i] === 45 ? 1 : 0;
-      if (length === 0) continue;
-      let k = i + length;
-      if (k >= e || b[k] !== SPACE) continue;
-      while (k < e && b[k] === SPACE) k++;
-      const ts = k;
-      while (k < e && b[k] !== SPACE) k++;
-      if (k > ts && k < e) {
-        span[0] = ts;
-        span[1] = k;
-        return true;
-      }
+      if (length > 0 && tokenAfter(b, i + length, e, span)) return true;
     }
   }
   return false;

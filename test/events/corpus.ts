@@ -4,16 +4,10 @@
  * syslog headers of every shape, times of every shape, control characters the SQL uses).
  * Deterministic: the same seed gives the same lines.
  */
+import { rng } from '../../bench/events-data';
+
 export function oddLines(count: number, seed = 1): string[] {
-  let state = seed >>> 0 || 1;
-  const rand = () => {
-    state ^= state << 13;
-    state >>>= 0;
-    state ^= state >>> 17;
-    state ^= state << 5;
-    state >>>= 0;
-    return state / 4294967296;
-  };
+  const rand = rng(seed);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)];
   const headers = [
     '',
