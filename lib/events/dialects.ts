@@ -52,6 +52,8 @@ export interface Dialect {
   toEpochMillis(expr: string): string;
   /** The current time in milliseconds since the epoch. */
   nowEpochMillis(): string;
+  /** An integer literal typed as a 64-bit integer, so arithmetic with it cannot overflow 32 bits. */
+  bigint(value: number): string;
 }
 
 function standardText(value: string): string {
@@ -101,6 +103,7 @@ const athena: Dialect = {
   // element_at, not [], so an index past the end is NULL rather than an error.
   element: (array, n) => `element_at(${array}, ${n})`,
   beforeFirst: (expr, delimiter) => `split_part(${expr}, ${delimiter}, 1)`,
+  // Trino's trim([ [ specification ] [ string ] FROM ] source) (functions/string.html); plain trim() would also cut tabs.
   trimSpaces: (expr) => `trim(BOTH ' ' FROM ${expr})`,
   trimLeadingSpaces: (expr) => `trim(LEADING ' ' FROM ${expr})`,
   intDiv: (a, b) => `(${a}) / (${b})`,
@@ -108,6 +111,7 @@ const athena: Dialect = {
   fromEpochMillis: (expr) => `date_add('millisecond', ${expr}, TIMESTAMP '1970-01-01 00:00:00.000')`,
   toEpochMillis: (expr) => `date_diff('millisecond', TIMESTAMP '1970-01-01 00:00:00.000', ${expr})`,
   nowEpochMillis: () => `CAST(to_unixtime(current_timestamp) * 1000 AS bigint)`,
+  bigint: (value) => `CAST(${value} AS bigint)`,
 };
 
 function bigqueryText(value: string): string {
@@ -149,6 +153,8 @@ const bigquery: Dialect = {
   fromEpochMillis: (expr) => `TIMESTAMP_MILLIS(${expr})`,
   toEpochMillis: (expr) => `UNIX_MILLIS(${expr})`,
   nowEpochMillis: () => `UNIX_MILLIS(CURRENT_TIMESTAMP())`,
+  // Integer literals are INT64 already.
+  bigint: (value) => String(value),
 };
 
 const duckdb: Dialect = {
@@ -180,6 +186,7 @@ const duckdb: Dialect = {
   fromEpochMillis: (expr) => `epoch_ms(${expr})`,
   toEpochMillis: (expr) => `epoch_ms(${expr})`,
   nowEpochMillis: () => `epoch_ms(current_timestamp)`,
+  bigint: (value) => `CAST(${value} AS BIGINT)`,
 };
 
 const DIALECTS: Record<SqlDialect, Dialect> = { athena, bigquery, duckdb };

@@ -289,7 +289,7 @@ export function eventsCtes(d: Dialect, source: string): string {
         + ${d.intDiv(`c_era_year - ${d.intDiv('c_era_year', '400')} * 400`, '4')}
         - ${d.intDiv(`c_era_year - ${d.intDiv('c_era_year', '400')} * 400`, '100')}
         + ${d.intDiv('153 * (CASE WHEN c_month > 2 THEN c_month - 3 ELSE c_month + 9 END) + 2', '5')} + c_day - 1
-        - 719468) * CAST(${MS_PER_DAY} AS BIGINT)
+        - 719468) * ${d.bigint(MS_PER_DAY)}
       + c_hour * 3600000 + c_minute * 60000 + c_second * 1000 + c_millis - c_offset_minutes * 60000 END AS line_ms
   FROM dskit_clock_fields`,
     },
@@ -298,8 +298,8 @@ export function eventsCtes(d: Dialect, source: string): string {
       // the event more than a day after the reference (a December line received in January).
       name: 'dskit_timed',
       select: `SELECT *,
-    CASE WHEN rt_kind IS NULL AND stamp_kind = 'bsd' AND line_ms > COALESCE(source_ms, ${d.nowEpochMillis()}) + CAST(${MS_PER_DAY} AS BIGINT)
-         THEN line_ms - CAST(${MS_PER_DAY} AS BIGINT) * (CASE WHEN (c_month > 2 AND ${leapYear(d, 'c_year')}) OR (c_month <= 2 AND ${leapYear(d, 'c_year - 1')}) THEN 366 ELSE 365 END)
+    CASE WHEN rt_kind IS NULL AND stamp_kind = 'bsd' AND line_ms > COALESCE(source_ms, ${d.nowEpochMillis()}) + ${d.bigint(MS_PER_DAY)}
+         THEN line_ms - ${d.bigint(MS_PER_DAY)} * (CASE WHEN (c_month > 2 AND ${leapYear(d, 'c_year')}) OR (c_month <= 2 AND ${leapYear(d, 'c_year - 1')}) THEN 366 ELSE 365 END)
          ELSE line_ms END AS event_ms
   FROM dskit_civil`,
     },
