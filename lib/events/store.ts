@@ -41,7 +41,7 @@ ${joins}`;
 }
 
 export interface StoreOptions {
-  /** DuckDB's memory limit. @default '512MB' */
+  /** DuckDB's memory limit. @default '256MB' */
   readonly memoryLimit?: string;
   /** Where DuckDB may spill. */
   readonly tempDirectory?: string;
@@ -69,7 +69,7 @@ export class EventStore {
     const { DuckDBInstance } = require('@duckdb/node-api') as typeof import('@duckdb/node-api');
     // One thread: the scanner is the bottleneck, and DuckDB's parallel aggregation costs about
     // twice the CPU time for these small group counts (measured by npm run bench -- events).
-    const config: Record<string, string> = { memory_limit: opts.memoryLimit ?? '512MB', threads: String(opts.threads ?? 1) };
+    const config: Record<string, string> = { memory_limit: opts.memoryLimit ?? '256MB', threads: String(opts.threads ?? 1) };
     if (opts.tempDirectory) config.temp_directory = opts.tempDirectory;
     const instance = await DuckDBInstance.create(':memory:', config);
     const connection = await instance.connect();
