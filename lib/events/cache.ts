@@ -13,8 +13,11 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
-/** Bump whenever the scanner, the parsed columns or their rules change: old entries then miss. */
-export const PARSER_VERSION = 'dskit-events-3';
+/**
+ * Bump whenever the scanner, the parsed columns or their rules change: old entries then miss.
+ * The GeoIP data's version is part of it too (the parts hold each source's country).
+ */
+export const PARSER_VERSION = `dskit-events-4+geoip-${(require('@ip-location-db/geo-whois-asn-country/package.json') as { version: string }).version}`;
 
 export function defaultCacheDir(env: NodeJS.ProcessEnv): string {
   if (env.DSKIT_CACHE_DIR) return path.resolve(env.DSKIT_CACHE_DIR);

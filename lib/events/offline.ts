@@ -15,10 +15,8 @@ import { EventScanner } from './scan';
 import { EventStore, type StoreOptions } from './store';
 
 export const LINES_TABLE = 'dskit_lines';
-/** The parsed events every report reads. */
+/** The parsed events every report reads (EVENT_COLUMNS, and offline the source's country). */
 export const EVENTS_TABLE = 'dskit_events_parsed';
-/** The parsed events with each source's country (offline GeoIP), for the reports that need it. */
-export const EVENTS_WITH_COUNTRY = 'dskit_events_geo';
 
 export type Cell = string | number | null;
 
@@ -72,7 +70,6 @@ export class OfflineEvents {
 
   private async refreshView(): Promise<void> {
     await this.store.createEventsView(EVENTS_TABLE, this.parts);
-    this.countries = false;
   }
 
   /**
@@ -116,33 +113,9 @@ export class OfflineEvents {
     };
   }
 
-  private countries = false;
-
-  /** Looks up the country of every distinct source once (lib/events/geoip.ts). */
-  private async ensureCountries(): Promise<void> {
-    if (this.countries) return;
-    const { countryOf } = require('./geoip') as typeof import('./geoip');
-    const sources = await this.query(`SELECT DISTINCT src FROM ${EVENTS_TABLE} WHERE src IS NOT NULL`);
-    const conn = this.store.connection;
-    await conn.run('CREATE OR REPLACE TABLE dskit_countries (src VARCHAR, country VARCHAR)');
-    const appender = await conn.createAppender('dskit_countries');
-    for (const { src } of sources) {
-      appender.appendVarchar(String(src));
-      const country = countryOf(String(src));
-      if (country === null) appender.appendNull();
-      else appender.appendVarchar(country);
-      appender.endRow();
-    }
-    appender.closeSync();
-    await conn.run(`CREATE OR REPLACE VIEW ${EVENTS_WITH_COUNTRY} AS SELECT e.*, c.country AS source_country FROM ${EVENTS_TABLE} e LEFT JOIN dskit_countries c ON c.src = e.src`);
-    this.countries = true;
-  }
-
   async runReport(id: ReportId): Promise<ReportResult> {
     const report = reportById(id);
-    const needsCountry = report.groupBy.includes('source_country');
-    if (needsCountry) await this.ensureCountries();
-    const rows = await this.query(reportSqlOverEvents(id, needsCountry ? EVENTS_WITH_COUNTRY : EVENTS_TABLE));
+    const rows = await this.query(reportSqlOverEvents(id, EVENTS_TABLE));
     return { id, title: report.title, columns: report.columns.map(({ name, type }) => ({ name, type })), rows: rows.map((row) => Object.fromEntries(report.columns.map((c) => [c.name, row[c.name] ?? null]))) };
   }
 

@@ -36,6 +36,8 @@ export const TEXT_COLUMNS = [
   'host',
   'service',
   'user_name',
+  // Offline only (the clouds have no GeoIP): the source's country, looked up once per distinct source.
+  'source_country',
 ] as const;
 export type TextColumn = (typeof TEXT_COLUMNS)[number];
 /** Integer columns (BIGINT). */
@@ -368,7 +370,9 @@ export class EventScanner {
     text.device_version[row] = deviceVersion;
     text.name[row] = name;
     text.module[row] = this.moduleId(signatureId, product);
-    text.src[row] = this.valueId(K.src, gen);
+    const src = this.valueId(K.src, gen);
+    text.src[row] = src;
+    text.source_country[row] = src === 0 ? 0 : this.countryId(src);
     text.dst[row] = this.valueId(K.dst, gen);
     text.protocol[row] = this.valueId(K.proto, gen);
     text.act[row] = this.valueId(K.act, gen);
@@ -643,6 +647,25 @@ export class EventScanner {
     if (typeof signatureId !== 'number') return system;
     for (let r = 0; r < RANGE_LOW.length; r++) if (signatureId >= RANGE_LOW[r] && signatureId <= RANGE_HIGH[r]) return this.moduleIds[RANGE_MODULE[r]];
     return system;
+  }
+
+  private countries = new Int32Array(1024).fill(-1);
+
+  /** The dictionary id of the country of source `src` (0: none), from the GeoIP table, once per source. */
+  private countryId(src: number): number {
+    if (src >= this.countries.length) {
+      const grown = new Int32Array(Math.max(src + 1, this.countries.length * 2)).fill(-1);
+      grown.set(this.countries);
+      this.countries = grown;
+    }
+    let id = this.countries[src];
+    if (id < 0) {
+      const { countryOf } = require('./geoip') as typeof import('./geoip');
+      const country = countryOf(this.dictionary.text(src)!);
+      id = country === null ? 0 : this.dictionary.internString(country);
+      this.countries[src] = id;
+    }
+    return id;
   }
 
   private isManager(product: number): boolean {

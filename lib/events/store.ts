@@ -22,6 +22,9 @@ const ROW_GROUP = 32768;
 
 const sqlText = (s: string) => `'${s.replace(/'/g, "''")}'`;
 
+/** A part's columns: the parsed events relation, and the source's country (offline only). */
+export const PART_COLUMNS: readonly string[] = [...EVENT_COLUMNS, 'source_country'];
+
 /** The parsed events relation over the raw scanned rows, texts from the dictionary list. */
 function materializeSelect(exactColumns: readonly string[]): string {
   const integer = (c: string) =>
@@ -37,7 +40,7 @@ function materializeSelect(exactColumns: readonly string[]): string {
   for (const c of INTEGER_COLUMNS) columns[c] = integer(c);
   // One lookup of the dictionary per text column (DuckDB hash-joins each against the small dictionary).
   const joins = TEXT_COLUMNS.map((c) => `LEFT JOIN ${DICTIONARY_TABLE} t_${c} ON t_${c}.id = r.${c}`).join('\n');
-  return `SELECT ${EVENT_COLUMNS.map((c) => `${columns[c]} AS ${c}`).join(', ')}
+  return `SELECT ${PART_COLUMNS.map((c) => `${columns[c]} AS ${c}`).join(', ')}
 FROM ${RAW_TABLE} r
 ${joins}`;
 }
@@ -176,13 +179,13 @@ export class EventStore {
     return rows;
   }
 
-  /** Makes `view` the union of the given parts (EVENT_COLUMNS); an empty relation when there are none. */
+  /** Makes `view` the union of the given parts (PART_COLUMNS); an empty relation when there are none. */
   async createEventsView(view: string, parts: readonly string[]): Promise<void> {
     if (parts.length === 0) {
       await this.connection.run(`CREATE OR REPLACE VIEW ${view} AS ${materializeSelect([])} WHERE false`);
       return;
     }
-    await this.connection.run(`CREATE OR REPLACE VIEW ${view} AS SELECT ${EVENT_COLUMNS.join(', ')} FROM read_parquet([${parts.map(sqlText).join(', ')}])`);
+    await this.connection.run(`CREATE OR REPLACE VIEW ${view} AS SELECT ${PART_COLUMNS.join(', ')} FROM read_parquet([${parts.map(sqlText).join(', ')}])`);
   }
 
   close(): void {

@@ -73,7 +73,7 @@ describe('parse-once cache', () => {
     const cache = new EventCache(cacheDir);
     const id = cache.identity(file);
     expect(id.realPath).toBe(fs.realpathSync(file));
-    expect(PARSER_VERSION).toMatch(/^dskit-events-\d+$/);
+    expect(PARSER_VERSION).toMatch(/^dskit-events-\d+\+geoip-[\d.]+$/);
     fs.utimesSync(file, new Date('2024-12-02T00:00:00Z'), new Date('2024-12-02T00:00:00Z'));
     expect(cache.identity(file).key).not.toBe(id.key);
   });
