@@ -141,3 +141,19 @@ describe('the Athena and BigQuery regexes compile in RE2 (DuckDB)', () => {
     expect(failures).toEqual([]);
   });
 });
+
+describe('report orders', () => {
+  it('are total: every grouping column, or the output column made from it, decides ties', () => {
+    const { ALL_REPORTS } = require('../../lib/events') as typeof import('../../lib/events');
+    for (const r of ALL_REPORTS) {
+      const ordered = r.orderBy.map((o) => o.replace(/ DESC$/, ''));
+      // `service` is a function of the port, so the port decides its ties.
+      const decided = r.groupBy.filter((g) => g !== 'service').map((g) => r.columns.find((c) => c.sql === g)!.name);
+      expect([r.id, decided.filter((name) => !ordered.includes(name))]).toEqual([r.id, []]);
+    }
+  });
+
+  it('put NULLs last in every dialect (BigQuery would put them first)', () => {
+    for (const d of SQL_DIALECTS) expect(reportSql('top-source-ips', d, 't')).toContain('ORDER BY events DESC NULLS LAST, source_ip NULLS LAST');
+  });
+});
