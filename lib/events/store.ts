@@ -16,7 +16,7 @@ import { INTEGER_COLUMNS, TEXT_COLUMNS, type EventBatch } from './scan';
 export const RAW_TABLE = 'dskit_scanned';
 export const DICTIONARY_TABLE = 'dskit_dictionary';
 /** Rows per Parquet part: bounds the memory the raw rows take (about 120 bytes a row). */
-export const PART_ROWS = 1 << 19;
+export const PART_ROWS = 1 << 18;
 /** Rows per Parquet row group: the writer holds one row group of texts in memory (DuckDB's default, 122,880, spilled under the memory limit and cost 3x the CPU). */
 const ROW_GROUP = 32768;
 
@@ -46,7 +46,7 @@ ${joins}`;
 }
 
 export interface StoreOptions {
-  /** DuckDB's memory limit. @default '256MB' */
+  /** DuckDB's memory limit. @default '192MB' */
   readonly memoryLimit?: string;
   /** Where DuckDB may spill. */
   readonly tempDirectory?: string;
@@ -75,7 +75,7 @@ export class EventStore {
     // One thread: the scanner is the bottleneck, and DuckDB's parallel aggregation costs about
     // twice the CPU time for these small group counts (measured by npm run bench -- events).
     // Row order means nothing in the parts; keeping it would make DuckDB buffer the joins' output.
-    const config: Record<string, string> = { memory_limit: opts.memoryLimit ?? '256MB', threads: String(opts.threads ?? 1), preserve_insertion_order: 'false' };
+    const config: Record<string, string> = { memory_limit: opts.memoryLimit ?? '192MB', threads: String(opts.threads ?? 1), preserve_insertion_order: 'false' };
     if (opts.tempDirectory) config.temp_directory = opts.tempDirectory;
     const instance = await DuckDBInstance.create(':memory:', config);
     const connection = await instance.connect();
