@@ -8,6 +8,7 @@ import { InputError, inputFiles } from './inputs';
 import { EventFileError, OfflineEvents, type LoadSummary, type ReportResult } from './offline';
 import { ProgressLine, type ProgressStream } from './progress';
 import type { ReportId } from './reports';
+import { DEFAULT_MEMORY_LIMIT } from './store';
 
 export interface OfflineIo {
   /** Notices (stderr). */
@@ -54,7 +55,24 @@ function nothingParsed(summary: LoadSummary): string {
   );
 }
 
+/** DuckDB's out-of-memory error, as a line that says what to do. */
+function outOfMemory(err: unknown, limit: string): never {
+  const message = (err as Error)?.message ?? '';
+  if (/Out of Memory Error/.test(message)) {
+    throw new OfflineError(`the reports needed more than DuckDB's ${limit} memory budget; run again with DSKIT_EVENTS_MEMORY=1GB (or more)`, false);
+  }
+  throw err;
+}
+
 export async function runOffline(ids: readonly ReportId[], from: readonly string[], opts: OfflineOptions): Promise<OfflineRun> {
+  try {
+    return await runOfflineWithin(ids, from, opts);
+  } catch (err) {
+    return outOfMemory(err, (opts.env ?? process.env).DSKIT_EVENTS_MEMORY ?? DEFAULT_MEMORY_LIMIT);
+  }
+}
+
+async function runOfflineWithin(ids: readonly ReportId[], from: readonly string[], opts: OfflineOptions): Promise<OfflineRun> {
   let files: string[];
   try {
     files = inputFiles(from, opts.cwd);
@@ -64,7 +82,11 @@ export async function runOffline(ids: readonly ReportId[], from: readonly string
   }
   const env = opts.env ?? process.env;
   const cache = opts.noCache ? null : new EventCache(defaultCacheDir(env));
-  const db = await OfflineEvents.open({ tempDirectory: os.tmpdir() });
+  const memoryLimit = env.DSKIT_EVENTS_MEMORY;
+  if (memoryLimit !== undefined && !/^\d+(?:\.\d+)?\s*(?:KB|MB|GB|KiB|MiB|GiB)$/i.test(memoryLimit)) {
+    throw new OfflineError(`DSKIT_EVENTS_MEMORY: got "${memoryLimit}"; allowed: a size such as 512MB or 2GB`, true);
+  }
+  const db = await OfflineEvents.open({ tempDirectory: os.tmpdir(), memoryLimit });
   const line = new ProgressLine(opts.progress ?? process.stderr);
   try {
     let summary: LoadSummary;

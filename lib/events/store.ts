@@ -15,6 +15,8 @@ import { INTEGER_COLUMNS, TEXT_COLUMNS, type EventBatch } from './scan';
 
 export const RAW_TABLE = 'dskit_scanned';
 export const DICTIONARY_TABLE = 'dskit_dictionary';
+/** DuckDB's memory budget: a part's raw rows, its dictionary joins and the Parquet writer fit in it. */
+export const DEFAULT_MEMORY_LIMIT = '256MB';
 /** Rows per Parquet part: bounds the memory the raw rows take (about 120 bytes a row). */
 export const PART_ROWS = 1 << 18;
 /** Rows per Parquet row group: the writer holds one row group of texts in memory (DuckDB's default, 122,880, spilled under the memory limit and cost 3x the CPU). */
@@ -46,7 +48,7 @@ ${joins}`;
 }
 
 export interface StoreOptions {
-  /** DuckDB's memory limit. @default '192MB' */
+  /** DuckDB's memory limit. @default DEFAULT_MEMORY_LIMIT */
   readonly memoryLimit?: string;
   /** Where DuckDB may spill. */
   readonly tempDirectory?: string;
@@ -75,7 +77,7 @@ export class EventStore {
     // One thread: the scanner is the bottleneck, and DuckDB's parallel aggregation costs about
     // twice the CPU time for these small group counts (measured by npm run bench -- events).
     // Row order means nothing in the parts; keeping it would make DuckDB buffer the joins' output.
-    const config: Record<string, string> = { memory_limit: opts.memoryLimit ?? '192MB', threads: String(opts.threads ?? 1), preserve_insertion_order: 'false' };
+    const config: Record<string, string> = { memory_limit: opts.memoryLimit ?? DEFAULT_MEMORY_LIMIT, threads: String(opts.threads ?? 1), preserve_insertion_order: 'false' };
     if (opts.tempDirectory) config.temp_directory = opts.tempDirectory;
     const instance = await DuckDBInstance.create(':memory:', config);
     const connection = await instance.connect();

@@ -49,6 +49,22 @@ describe('runOffline', () => {
   });
 });
 
+describe("DuckDB's memory budget", () => {
+  it('running out says what to do, in one line; a bad DSKIT_EVENTS_MEMORY is bad usage', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dskit-memory-'));
+    try {
+      fs.writeFileSync(path.join(dir, 'a.log'), Array.from({ length: 200_000 }, (_, i) => line(i)).join('\n'));
+      const small = await runOffline(['top-source-ips'], ['a.log'], { cwd: dir, io: { err: () => {} }, noCache: true, env: { DSKIT_EVENTS_MEMORY: '8MB' } }).catch((e) => e);
+      expect(small).toBeInstanceOf(OfflineError);
+      expect(small.message).toBe("the reports needed more than DuckDB's 8MB memory budget; run again with DSKIT_EVENTS_MEMORY=1GB (or more)");
+      const bad = await runOffline(['top-source-ips'], ['a.log'], { cwd: dir, io: { err: () => {} }, noCache: true, env: { DSKIT_EVENTS_MEMORY: 'lots' } }).catch((e) => e);
+      expect([bad.usage, bad.message]).toEqual([true, 'DSKIT_EVENTS_MEMORY: got "lots"; allowed: a size such as 512MB or 2GB']);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+});
+
 describe('the progress line', () => {
   it('says MB read of the total, lines, MB/s and lines/s', () => {
     expect(progressText({ bytesDone: 52_428_800, bytes: 104_857_600, lines: 200_000, elapsedMs: 2000, file: 'x' })).toBe(
