@@ -58,7 +58,7 @@ function nothingParsed(summary: LoadSummary): string {
 /** DuckDB's out-of-memory error, as a line that says what to do. */
 function outOfMemory(err: unknown, limit: string): never {
   const message = (err as Error)?.message ?? '';
-  if (/Out of Memory Error/.test(message)) {
+  if (/Out of Memory Error|could not allocate block|failed to pin block/.test(message)) {
     throw new OfflineError(`the reports needed more than DuckDB's ${limit} memory budget; run again with DSKIT_EVENTS_MEMORY=1GB (or more)`, false);
   }
   throw err;
