@@ -17,9 +17,10 @@ import { SandboxBucket } from './sandbox-bucket';
 export const PARTITION_COLUMN = 'datehour';
 
 /**
- * The relation every report reads in Athena: the raw `line` and an `event_time` TIMESTAMP.
- * The event time is the hour Firehose received the line (to the hour, UTC), enough for the
- * hourly reports, and it lets Athena prune partitions.
+ * The relation every report reads in Athena: the raw `line` and an `event_time` TIMESTAMP, the
+ * hour Firehose received the line (UTC). The reports take the event's own time from the line and
+ * fall back to this one (lib/events/relation.ts), as the offline reports do; it also dates BSD
+ * timestamps, which carry no year.
  */
 export function athenaEventsSource(database: string, table: string): string {
   return `(SELECT line, date_parse(${PARTITION_COLUMN}, '%Y/%m/%d/%H') AS event_time FROM "${database}"."${table}")`;

@@ -129,16 +129,24 @@ export async function runCli(argv: readonly string[], runOpts: RunOptions = {}):
     .option('--wait <duration>', 'how long to wait for the events (e.g. 15m, 90s)', '15m')
     .action(action(() => require('./commands/exercise')));
 
-  const events = program.command('events').description('event reports');
+  const events = program.command('events').description('event reports, offline, on exported files (parsed once, then cached)');
+  const fromOption = () => new Option('--from <files...>', 'exported event files or directories, or - for standard input (raw CEF/LEEF lines, gzip, JSON or CSV exports)').makeOptionMandatory();
+  const formatOption = () => new Option('--format <format>', 'output format (default: table; --json means json)').choices(['table', 'csv', 'json']);
+  const noCacheOption = () => new Option('--no-cache', 'parse the files afresh and keep nothing (cache: $DSKIT_CACHE_DIR, else ~/.cache/dskit/events)');
   events
     .command('query <report>')
-    .description('run a report offline on exported files')
-    .requiredOption('--from <files...>', 'exported event files (raw CEF/LEEF lines)')
+    .description('run one report offline on exported files')
+    .addOption(fromOption())
+    .addOption(formatOption())
+    .addOption(noCacheOption())
     .action(action(() => require('./commands/events-query')));
   events
     .command('report')
-    .description('every report, offline')
-    .requiredOption('--from <files...>', 'exported event files (raw CEF/LEEF lines)')
+    .description('every report, offline; --html writes one self-contained page with charts')
+    .addOption(fromOption())
+    .addOption(formatOption())
+    .addOption(noCacheOption())
+    .option('--html <file>', 'also write the reports as one self-contained HTML page with charts')
     .action(action(() => require('./commands/events-report')));
 
   try {

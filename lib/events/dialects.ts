@@ -26,10 +26,34 @@ export interface Dialect {
   toBigint(expr: string): string;
   /** The character with this code. */
   char(code: number): string;
-  /** The character whose code is the hex digits in `expr`. */
-  charOfHex(expr: string): string;
+  /** The integer whose hex digits are `expr`. */
+  hexToInt(expr: string): string;
+  /** The character with the code in `expr` (an integer expression known to be a valid code point). */
+  charOfCode(expr: string): string;
   /** The timestamp truncated to its hour. */
   truncHour(expr: string): string;
+  /** The first capturing group of `regex` in `expr`, as the engine returns it (only for patterns known to match). */
+  extractMatched(expr: string, regex: string): string;
+  /** `expr` split at every `delimiter` (a SQL string expression), as an array. */
+  split(expr: string, delimiter: string): string;
+  /** Element n (from 1) of an array made by `split`; NULL past its end. */
+  element(array: string, n: number): string;
+  /** The text of `expr` up to the first `delimiter` (a SQL string expression); all of it when there is none. */
+  beforeFirst(expr: string, delimiter: string): string;
+  /** `expr` without leading and trailing spaces (U+0020 only; tabs stay). */
+  trimSpaces(expr: string): string;
+  /** `expr` without leading spaces. */
+  trimLeadingSpaces(expr: string): string;
+  /** Integer division of two non-negative BIGINT expressions. */
+  intDiv(a: string, b: string): string;
+  /** A TIMESTAMP (UTC, no zone) from milliseconds since the epoch. */
+  fromEpochMillis(expr: string): string;
+  /** Milliseconds since the epoch of a TIMESTAMP. */
+  toEpochMillis(expr: string): string;
+  /** The current time in milliseconds since the epoch. */
+  nowEpochMillis(): string;
+  /** An integer literal typed as a 64-bit integer, so arithmetic with it cannot overflow 32 bits. */
+  bigint(value: number): string;
 }
 
 function standardText(value: string): string {
@@ -71,8 +95,23 @@ const athena: Dialect = {
     )})`,
   toBigint: (expr) => `try_cast(${expr} AS bigint)`,
   char: (code) => `chr(${code})`,
-  charOfHex: (expr) => `chr(from_base(${expr}, 16))`,
+  hexToInt: (expr) => `from_base(${expr}, 16)`,
+  charOfCode: (expr) => `chr(${expr})`,
   truncHour: (expr) => `date_trunc('hour', ${expr})`,
+  extractMatched: (expr, regex) => `regexp_extract(${expr}, ${standardText(regex)}, 1)`,
+  split: (expr, delimiter) => `split(${expr}, ${delimiter})`,
+  // element_at, not [], so an index past the end is NULL rather than an error.
+  element: (array, n) => `element_at(${array}, ${n})`,
+  beforeFirst: (expr, delimiter) => `split_part(${expr}, ${delimiter}, 1)`,
+  // Trino's trim([ [ specification ] [ string ] FROM ] source) (functions/string.html); plain trim() would also cut tabs.
+  trimSpaces: (expr) => `trim(BOTH ' ' FROM ${expr})`,
+  trimLeadingSpaces: (expr) => `trim(LEADING ' ' FROM ${expr})`,
+  intDiv: (a, b) => `(${a}) / (${b})`,
+  // Plain timestamp arithmetic: no session time zone is involved (from_unixtime would bring one).
+  fromEpochMillis: (expr) => `date_add('millisecond', ${expr}, TIMESTAMP '1970-01-01 00:00:00.000')`,
+  toEpochMillis: (expr) => `date_diff('millisecond', TIMESTAMP '1970-01-01 00:00:00.000', ${expr})`,
+  nowEpochMillis: () => `CAST(to_unixtime(current_timestamp) * 1000 AS bigint)`,
+  bigint: (value) => `CAST(${value} AS bigint)`,
 };
 
 function bigqueryText(value: string): string {
@@ -101,8 +140,21 @@ const bigquery: Dialect = {
     )})`,
   toBigint: (expr) => `SAFE_CAST(${expr} AS INT64)`,
   char: (code) => `CODE_POINTS_TO_STRING([${code}])`,
-  charOfHex: (expr) => `CODE_POINTS_TO_STRING([SAFE_CAST('0x' || ${expr} AS INT64)])`,
+  hexToInt: (expr) => `SAFE_CAST(CONCAT('0x', ${expr}) AS INT64)`,
+  charOfCode: (expr) => `CODE_POINTS_TO_STRING([${expr}])`,
   truncHour: (expr) => `TIMESTAMP_TRUNC(${expr}, HOUR)`,
+  extractMatched: (expr, regex) => `REGEXP_EXTRACT(${expr}, ${bigqueryRaw(regex)})`,
+  split: (expr, delimiter) => `SPLIT(${expr}, ${delimiter})`,
+  element: (array, n) => `${array}[SAFE_OFFSET(${n - 1})]`,
+  beforeFirst: (expr, delimiter) => `SPLIT(${expr}, ${delimiter})[SAFE_OFFSET(0)]`,
+  trimSpaces: (expr) => `TRIM(${expr}, ' ')`,
+  trimLeadingSpaces: (expr) => `LTRIM(${expr}, ' ')`,
+  intDiv: (a, b) => `DIV(${a}, ${b})`,
+  fromEpochMillis: (expr) => `TIMESTAMP_MILLIS(${expr})`,
+  toEpochMillis: (expr) => `UNIX_MILLIS(${expr})`,
+  nowEpochMillis: () => `UNIX_MILLIS(CURRENT_TIMESTAMP())`,
+  // Integer literals are INT64 already.
+  bigint: (value) => String(value),
 };
 
 const duckdb: Dialect = {
@@ -121,8 +173,20 @@ const duckdb: Dialect = {
     )}, 'g')`,
   toBigint: (expr) => `TRY_CAST(${expr} AS BIGINT)`,
   char: (code) => `chr(${code})`,
-  charOfHex: (expr) => `chr(TRY_CAST('0x' || ${expr} AS INTEGER))`,
+  hexToInt: (expr) => `TRY_CAST('0x' || ${expr} AS BIGINT)`,
+  charOfCode: (expr) => `chr(CAST(${expr} AS INTEGER))`,
   truncHour: (expr) => `date_trunc('hour', ${expr})`,
+  extractMatched: (expr, regex) => `regexp_extract(${expr}, ${standardText(regex)}, 1)`,
+  split: (expr, delimiter) => `string_split(${expr}, ${delimiter})`,
+  element: (array, n) => `${array}[${n}]`,
+  beforeFirst: (expr, delimiter) => `split_part(${expr}, ${delimiter}, 1)`,
+  trimSpaces: (expr) => `trim(${expr}, ' ')`,
+  trimLeadingSpaces: (expr) => `ltrim(${expr}, ' ')`,
+  intDiv: (a, b) => `(${a}) // (${b})`,
+  fromEpochMillis: (expr) => `epoch_ms(${expr})`,
+  toEpochMillis: (expr) => `epoch_ms(${expr})`,
+  nowEpochMillis: () => `epoch_ms(current_timestamp)`,
+  bigint: (value) => `CAST(${value} AS BIGINT)`,
 };
 
 const DIALECTS: Record<SqlDialect, Dialect> = { athena, bigquery, duckdb };

@@ -1,22 +1,26 @@
 /**
- * What `dskit events query` and `dskit events report` share: read the `--from` files into
- * DuckDB with progress on stderr, say what was read, then run reports.
+ * What `dskit events query` and `dskit events report` share: resolve `--from`, read the sources
+ * (or take them from the parse-once cache), say on stderr what was read, then run reports.
  */
+import * as os from 'node:os';
+import { defaultCacheDir, EventCache } from './cache';
 import { InputError, inputFiles } from './inputs';
-import { EventFileError, OfflineEvents, type LoadProgress, type LoadSummary, type ReportResult } from './offline';
+import { EventFileError, OfflineEvents, type LoadSummary, type ReportResult } from './offline';
+import { ProgressLine, type ProgressStream } from './progress';
 import type { ReportId } from './reports';
+import { DEFAULT_MEMORY_LIMIT } from './store';
 
 export interface OfflineIo {
-  /** Progress and notices (stderr). */
+  /** Notices (stderr). */
   err(line: string): void;
 }
 
 export interface OfflineRun {
   readonly results: ReportResult[];
-  readonly input: LoadSummary & { readonly files: number };
+  readonly input: { readonly files: number; readonly lines: number; readonly events: number; readonly untimed: number; readonly cachedFiles: number };
 }
 
-/** A failure the user can act on: bad `--from` (usage) or an unreadable file (problem). */
+/** A failure the user can act on: bad `--from` (usage) or an unreadable source (problem). */
 export class OfflineError extends Error {
   override name = 'OfflineError';
   constructor(
@@ -27,19 +31,48 @@ export class OfflineError extends Error {
   }
 }
 
-const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
-const mb = (bytes: number) => `${(bytes / 1_048_576).toFixed(1)} MB`;
+const plural = (n: number, word: string) => `${n.toLocaleString('en-US')} ${word}${n === 1 ? '' : 's'}`;
 
-function progressLine(p: LoadProgress): string {
-  const pct = p.bytes > 0 ? Math.min(100, Math.floor((100 * p.bytesDone) / p.bytes)) : 100;
-  return `reading events: ${mb(p.bytesDone)} of ${mb(p.bytes)} (${pct}%), ${p.lines.toLocaleString('en-US')} lines, file ${p.filesDone + 1} of ${p.files}`;
+export interface OfflineOptions {
+  readonly cwd: string;
+  readonly io: OfflineIo;
+  readonly env?: NodeJS.ProcessEnv;
+  /** Read everything afresh and keep nothing (`--no-cache`). */
+  readonly noCache?: boolean;
+  /** Where the live progress line goes (a terminal); nothing is drawn on anything else. @default process.stderr */
+  readonly progress?: ProgressStream;
+  readonly stdin?: NodeJS.ReadableStream;
+  readonly now?: Date;
 }
 
-export async function runOffline(
-  ids: readonly ReportId[],
-  from: readonly string[],
-  opts: { readonly cwd: string; readonly io: OfflineIo; readonly progressEveryMs?: number; readonly now?: Date },
-): Promise<OfflineRun> {
+function nothingParsed(summary: LoadSummary): string {
+  const samples = summary.sources.flatMap((s) => s.samples).slice(0, 3);
+  const shown = samples.length > 0 ? `; the lines look like:\n${samples.map((l) => `  ${JSON.stringify(l)}`).join('\n')}` : '';
+  return (
+    `no CEF or LEEF event in the ${plural(summary.lines, 'line')} read${shown}\n` +
+    '--from wants the raw lines the agents sent (one event per line, e.g. "<134>Nov 27 05:00:00 host CEF:0|Trend Micro|Deep Security Agent|..."), ' +
+    'plain or gzip, or the clouds\' exports of them (Cloud Logging / BigQuery JSON, Athena or BigQuery CSV)'
+  );
+}
+
+/** DuckDB's out-of-memory error, as a line that says what to do. */
+function outOfMemory(err: unknown, limit: string): never {
+  const message = (err as Error)?.message ?? '';
+  if (/Out of Memory Error|could not allocate block|failed to pin block/.test(message)) {
+    throw new OfflineError(`the reports needed more than DuckDB's ${limit} memory budget; run again with DSKIT_EVENTS_MEMORY=1GB (or more)`, false);
+  }
+  throw err;
+}
+
+export async function runOffline(ids: readonly ReportId[], from: readonly string[], opts: OfflineOptions): Promise<OfflineRun> {
+  try {
+    return await runOfflineWithin(ids, from, opts);
+  } catch (err) {
+    return outOfMemory(err, (opts.env ?? process.env).DSKIT_EVENTS_MEMORY ?? DEFAULT_MEMORY_LIMIT);
+  }
+}
+
+async function runOfflineWithin(ids: readonly ReportId[], from: readonly string[], opts: OfflineOptions): Promise<OfflineRun> {
   let files: string[];
   try {
     files = inputFiles(from, opts.cwd);
@@ -47,36 +80,39 @@ export async function runOffline(
     if (err instanceof InputError) throw new OfflineError(err.message, true);
     throw err;
   }
-  const db = await OfflineEvents.open();
+  const env = opts.env ?? process.env;
+  const cache = opts.noCache ? null : new EventCache(defaultCacheDir(env));
+  const memoryLimit = env.DSKIT_EVENTS_MEMORY;
+  if (memoryLimit !== undefined && !/^\d+(?:\.\d+)?\s*(?:KB|MB|GB|KiB|MiB|GiB)$/i.test(memoryLimit)) {
+    throw new OfflineError(`DSKIT_EVENTS_MEMORY: got "${memoryLimit}"; allowed: a size such as 512MB or 2GB`, true);
+  }
+  const db = await OfflineEvents.open({ tempDirectory: os.tmpdir(), memoryLimit });
+  const line = new ProgressLine(opts.progress ?? process.stderr);
   try {
     let summary: LoadSummary;
     try {
-      summary = await db.loadFiles(files, {
-        onProgress: (p) => opts.io.err(progressLine(p)),
-        progressEveryMs: opts.progressEveryMs,
-        now: opts.now,
-      });
+      summary = await db.load(files, { cache, onProgress: (p) => line.update(p), stdin: opts.stdin, now: opts.now });
     } catch (err) {
       if (err instanceof EventFileError) throw new OfflineError(err.message, false);
       throw err;
+    } finally {
+      line.done();
     }
-    opts.io.err(`read ${plural(summary.events, 'event')} from ${plural(summary.lines, 'line')} in ${plural(files.length, 'file')}`);
+    const fromCache = summary.cached > 0 ? ` (${summary.cached} from the cache)` : '';
+    opts.io.err(`read ${plural(summary.events, 'event')} from ${plural(summary.lines, 'line')} in ${plural(files.length, 'file')}${fromCache}`);
+    if (summary.lines > 0 && summary.events === 0) throw new OfflineError(nothingParsed(summary), false);
     const ignored = summary.lines - summary.events;
-    if (summary.lines > 0 && summary.events === 0) {
-      throw new OfflineError(
-        `no CEF or LEEF event in the ${summary.lines} lines read: --from wants the raw lines the agents sent (one event per line, e.g. "... CEF:0|Trend Micro|Deep Security Agent|..."), plain or gzip`,
-        false,
-      );
-    }
     if (ignored > 0) opts.io.err(`ignored ${plural(ignored, 'line')} without a CEF or LEEF event`);
+    if (summary.tooLong > 0) opts.io.err(`skipped ${plural(summary.tooLong, 'line')} longer than 1 MiB`);
     if (summary.untimed > 0) {
       opts.io.err(`${plural(summary.untimed, 'event')} without a readable time: counted in every report, under an empty hour per host`);
     }
-    if (summary.lines >= 100_000) opts.io.err(`parsing ${summary.lines.toLocaleString('en-US')} lines...`);
-    await db.parse();
     const results: ReportResult[] = [];
     for (const id of ids) results.push(await db.runReport(id));
-    return { results, input: { ...summary, files: files.length } };
+    return {
+      results,
+      input: { files: files.length, lines: summary.lines, events: summary.events, untimed: summary.untimed, cachedFiles: summary.cached },
+    };
   } finally {
     db.close();
   }

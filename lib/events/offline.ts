@@ -1,17 +1,21 @@
 /**
- * Offline reports: exported files of raw lines (plain or gzip) loaded into an in-memory DuckDB
- * table and queried with the very SQL the clouds run (the `duckdb` rendering).
- * DuckDB is loaded on first use so the rest of the CLI does not pay for it.
+ * Offline reports: sources scanned once (lib/events/scan.ts) into Parquet parts, kept in the
+ * parse-once cache when there is one, and every report's SQL (the same definitions the clouds
+ * run) run by DuckDB over those parts. Tests also load lines straight into LINES_TABLE, where the
+ * clouds' regex SQL (the `duckdb` rendering) can read them for the side-by-side checks.
  */
-import type { DuckDBAppender, DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
-import { exportedLine } from './exported';
-import { PATTERNS } from './patterns';
-import { readLines, type ReadOptions } from './read-lines';
-import { eventsSql, reportSqlOverEvents } from './index';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Dictionary } from './dictionary';
+import { reportSqlOverEvents } from './index';
+import { loadSources, type LoadOptions, type SourceSummary } from './load';
 import { reportById, type ColumnType, type ReportId } from './reports';
+import { EventScanner } from './scan';
+import { EventStore, type StoreOptions } from './store';
 
 export const LINES_TABLE = 'dskit_lines';
-/** The lines parsed once (by the same SQL the clouds run), shared by every report. */
+/** The parsed events every report reads (EVENT_COLUMNS, and offline the source's country). */
 export const EVENTS_TABLE = 'dskit_events_parsed';
 
 export type Cell = string | number | null;
@@ -23,12 +27,8 @@ export interface ReportResult {
   readonly rows: ReadonlyArray<Record<string, Cell>>;
 }
 
-export { EventFileError, type ReadProgress as LoadProgress } from './read-lines';
-
-export interface LoadOptions extends ReadOptions {
-  /** The reference for syslog timestamps without a year. */
-  readonly now?: Date;
-}
+export { EventFileError } from './read-lines';
+export type { LoadProgress } from './load';
 
 export interface LoadSummary {
   readonly lines: number;
@@ -36,112 +36,99 @@ export interface LoadSummary {
   readonly events: number;
   /** Event lines without a readable time (they count everywhere but per-hour). */
   readonly untimed: number;
+  /** Lines skipped as longer than the limit. */
+  readonly tooLong: number;
+  /** Sources whose parse came from the cache. */
+  readonly cached: number;
+  readonly sources: readonly SourceSummary[];
 }
 
-
-// The SQL's own tests for a complete CEF/LEEF header (the patterns are valid JS regexes too).
-const IS_CEF = new RegExp(PATTERNS.isCef);
-const IS_LEEF = new RegExp(PATTERNS.isLeef);
-
-/** A time as the reports print it: ISO 8601 in UTC, to the second. */
+/** A time as the reports print it: ISO 8601 in UTC, to the second (milliseconds when there are any). */
 export function formatTime(t: Date): string {
   return t.toISOString().replace(/\.000Z$/, 'Z');
 }
 
-
 export class OfflineEvents {
-  private parsed = false;
+  private parts: string[] = [];
+  private readonly scratch: string[] = [];
 
   private constructor(
-    private readonly instance: DuckDBInstance,
-    private readonly connection: DuckDBConnection,
+    readonly store: EventStore,
+    private readonly scanner: EventScanner,
   ) {}
 
-  /** Parses the loaded lines into EVENTS_TABLE (once; lines added later are not seen). */
-  async parse(): Promise<void> {
-    if (this.parsed) return;
-    await this.connection.run(`CREATE TABLE ${EVENTS_TABLE} AS ${eventsSql('duckdb', LINES_TABLE)}`);
-    this.parsed = true;
+  static async open(opts: StoreOptions = {}): Promise<OfflineEvents> {
+    const dictionary = new Dictionary();
+    let store: EventStore | null = null;
+    const scanner = new EventScanner({ dictionary, onBatch: (batch) => store!.append(batch) });
+    store = await EventStore.open(dictionary, opts);
+    await store.connection.run(`CREATE TABLE ${LINES_TABLE} (line VARCHAR, event_time TIMESTAMP)`);
+    const db = new OfflineEvents(store, scanner);
+    await db.refreshView();
+    return db;
   }
 
-  static async open(): Promise<OfflineEvents> {
-    const { DuckDBInstance } = require('@duckdb/node-api') as typeof import('@duckdb/node-api');
-    const instance = await DuckDBInstance.create(':memory:');
-    const connection = await instance.connect();
-    await connection.run(`CREATE TABLE ${LINES_TABLE} (line VARCHAR, event_time TIMESTAMP)`);
-    return new OfflineEvents(instance, connection);
+  private async refreshView(): Promise<void> {
+    await this.store.createEventsView(EVENTS_TABLE, this.parts);
   }
 
-  /** Adds lines as they are (tests and callers that already split their input). */
+  /**
+   * Adds lines as they are, each with its source time (tests, and callers that already split
+   * their input): into LINES_TABLE for the SQL, and scanned into the events the reports read.
+   */
   async addLines(lines: Iterable<{ readonly line: string; readonly eventTime: Date | null }>): Promise<void> {
-    const appender = await this.connection.createAppender(LINES_TABLE);
-    const append = lineAppender(appender);
-    for (const { line, eventTime } of lines) append(line, eventTime);
+    const { timestampValue } = require('@duckdb/node-api') as typeof import('@duckdb/node-api');
+    const appender = await this.store.connection.createAppender(LINES_TABLE);
+    const now = Date.now();
+    for (const { line, eventTime } of lines) {
+      appender.appendVarchar(line);
+      if (eventTime) appender.appendTimestamp(timestampValue(BigInt(eventTime.getTime()) * 1000n));
+      else appender.appendNull();
+      appender.endRow();
+      this.scanner.scanBytes(Buffer.from(line, 'utf8'), eventTime ? eventTime.getTime() : Number.NaN, now);
+    }
     appender.closeSync();
+    this.scanner.flush();
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dskit-lines-'));
+    this.scratch.push(dir);
+    const part = path.join(dir, 'part.parquet');
+    if ((await this.store.writePart(part)) > 0) this.parts.push(part);
+    await this.refreshView();
   }
 
-  /** Loads exported files (one event per line; gzip is detected by content, not by name). */
-  async loadFiles(files: readonly string[], opts: LoadOptions = {}): Promise<LoadSummary> {
-    const now = opts.now ?? new Date();
-    let lines = 0;
-    let events = 0;
-    let untimed = 0;
-    const appender = await this.connection.createAppender(LINES_TABLE);
-    const append = lineAppender(appender);
-    try {
-      await readLines(
-        files,
-        (text) => {
-          if (text === '') return;
-          lines += 1;
-          const { line, eventTime } = exportedLine(text, now);
-          if (IS_CEF.test(line) || IS_LEEF.test(line)) {
-            events += 1;
-            if (!eventTime) untimed += 1;
-          }
-          append(line, eventTime);
-        },
-        opts,
-      );
-    } finally {
-      appender.closeSync();
-    }
-    return { lines, events, untimed };
+  /** Reads sources (files, or `-`), or takes their parse from the cache. */
+  async load(sources: readonly string[], opts: LoadOptions): Promise<LoadSummary> {
+    const loaded = await loadSources(this.scanner, this.store, sources, opts);
+    this.parts.push(...loaded.parts);
+    this.scratch.push(...loaded.scratch);
+    await this.refreshView();
+    const sum = (f: (s: SourceSummary) => number) => loaded.sources.reduce((a, s) => a + f(s), 0);
+    return {
+      lines: sum((s) => s.lines),
+      events: sum((s) => s.events),
+      untimed: sum((s) => s.untimed),
+      tooLong: sum((s) => s.tooLong),
+      cached: loaded.sources.filter((s) => s.cached).length,
+      sources: loaded.sources,
+    };
   }
 
   async runReport(id: ReportId): Promise<ReportResult> {
     const report = reportById(id);
-    await this.parse();
-    const reader = await this.connection.runAndReadAll(reportSqlOverEvents(id, EVENTS_TABLE));
-    const rows = reader.getRowObjectsJS().map((row) => {
-      const out: Record<string, Cell> = {};
-      for (const c of report.columns) out[c.name] = toCell(row[c.name]);
-      return out;
-    });
-    return { id, title: report.title, columns: report.columns.map(({ name, type }) => ({ name, type })), rows };
+    const rows = await this.query(reportSqlOverEvents(id, EVENTS_TABLE));
+    return { id, title: report.title, columns: report.columns.map(({ name, type }) => ({ name, type })), rows: rows.map((row) => Object.fromEntries(report.columns.map((c) => [c.name, row[c.name] ?? null]))) };
   }
 
-  /** Any query over the loaded lines (table `dskit_lines`), rows as plain values. */
+  /** Any query (over LINES_TABLE or EVENTS_TABLE), rows as plain values. */
   async query(sql: string): Promise<Array<Record<string, Cell>>> {
-    const reader = await this.connection.runAndReadAll(sql);
+    const reader = await this.store.connection.runAndReadAll(sql);
     return reader.getRowObjectsJS().map((row) => Object.fromEntries(Object.entries(row).map(([k, v]) => [k, toCell(v)])));
   }
 
   close(): void {
-    this.connection.closeSync();
-    this.instance.closeSync();
+    this.store.close();
+    for (const dir of this.scratch) fs.rmSync(dir, { recursive: true, force: true });
   }
-}
-
-/** Appends rows of LINES_TABLE: a line and its time (NULL when unknown). */
-function lineAppender(appender: DuckDBAppender): (line: string, eventTime: Date | null) => void {
-  const { timestampValue } = require('@duckdb/node-api') as typeof import('@duckdb/node-api');
-  return (line, eventTime) => {
-    appender.appendVarchar(line);
-    if (eventTime) appender.appendTimestamp(timestampValue(BigInt(eventTime.getTime()) * 1000n));
-    else appender.appendNull();
-    appender.endRow();
-  };
 }
 
 function toCell(value: unknown): Cell {

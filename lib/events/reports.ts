@@ -5,7 +5,15 @@
 import type { Dialect } from './dialects';
 import { EVENTS_CTE, eventsCtes } from './relation';
 
-export type ReportId = 'top-source-ips' | 'top-destination-ports' | 'firewall-denies' | 'ips-rules-hit' | 'events-per-host-hour';
+export type ReportId =
+  | 'top-source-ips'
+  | 'top-destination-ports'
+  | 'firewall-denies'
+  | 'ips-rules-hit'
+  | 'events-per-host-hour'
+  | 'events-per-module-hour'
+  | 'users-tried'
+  | 'source-countries';
 
 export type ColumnType = 'text' | 'integer' | 'timestamp';
 
@@ -26,9 +34,17 @@ export interface Report {
   readonly where?: string;
   /** Grouping columns of the parsed events relation. */
   readonly groupBy: readonly string[];
-  /** Output column names, each optionally followed by DESC. */
+  /**
+   * Output column names, each optionally followed by DESC: a total order (every grouping column
+   * decides ties), so every engine returns the same rows in the same order.
+   */
   readonly orderBy: readonly string[];
   readonly limit?: number;
+  /**
+   * Set when only the offline reports can run it, saying why (the clouds have no IP-to-country
+   * lookup, for instance); such a report is neither a named query nor a view.
+   */
+  readonly offlineOnly?: string;
 }
 
 const TOP = 50;
@@ -38,7 +54,8 @@ const sources: ReportColumn = { name: 'sources', type: 'integer', sql: 'COUNT(DI
 const firstSeen: ReportColumn = { name: 'first_seen', type: 'timestamp', sql: 'MIN(event_time)' };
 const lastSeen: ReportColumn = { name: 'last_seen', type: 'timestamp', sql: 'MAX(event_time)' };
 
-export const REPORTS: readonly Report[] = [
+/** Every report: the offline commands run them all. */
+export const ALL_REPORTS: readonly Report[] = [
   {
     id: 'top-source-ips',
     title: 'Top source IPs',
@@ -56,11 +73,13 @@ export const REPORTS: readonly Report[] = [
     columns: [
       { name: 'destination_port', type: 'integer', sql: 'dpt' },
       { name: 'protocol', type: 'text', sql: 'protocol' },
+      // The service usually behind the port (MSSQL, SSH, RDP, ...): a function of the port.
+      { name: 'service', type: 'text', sql: 'service' },
       events,
       sources,
     ],
     where: 'dpt IS NOT NULL',
-    groupBy: ['dpt', 'protocol'],
+    groupBy: ['dpt', 'protocol', 'service'],
     orderBy: ['events DESC', 'destination_port', 'protocol'],
     limit: TOP,
   },
@@ -97,7 +116,7 @@ export const REPORTS: readonly Report[] = [
     ],
     where: "module = 'intrusion-prevention'",
     groupBy: ['signature_id', 'name', 'act'],
-    orderBy: ['events DESC', 'rule_id', 'action'],
+    orderBy: ['events DESC', 'rule_id', 'action', 'rule_name'],
   },
   {
     id: 'events-per-host-hour',
@@ -111,16 +130,52 @@ export const REPORTS: readonly Report[] = [
     groupBy: ['host', 'event_hour'],
     orderBy: ['host', 'hour'],
   },
+  {
+    id: 'events-per-module-hour',
+    title: 'Events per module per hour',
+    description: 'Event counts per module and hour: what the sandbox saw over time',
+    columns: [
+      { name: 'module', type: 'text', sql: 'module' },
+      { name: 'hour', type: 'timestamp', sql: 'event_hour' },
+      events,
+    ],
+    groupBy: ['module', 'event_hour'],
+    orderBy: ['hour', 'module'],
+  },
+  {
+    id: 'users-tried',
+    title: 'User names tried',
+    // Log inspection events (e.g. sshd and Windows logon failures) name the account in duser.
+    description: 'Accounts named by log inspection events (failed logons): the user names attackers tried',
+    columns: [{ name: 'user_name', type: 'text', sql: 'user_name' }, events, sources, hosts, firstSeen, lastSeen],
+    where: "module = 'log-inspection' AND user_name IS NOT NULL AND user_name <> '(no user)'",
+    groupBy: ['user_name'],
+    orderBy: ['events DESC', 'user_name'],
+    limit: TOP,
+  },
+  {
+    id: 'source-countries',
+    title: 'Source countries',
+    description: 'Where the sources are, by country (offline GeoIP: ip-location-db geo-whois-asn-country)',
+    columns: [{ name: 'country', type: 'text', sql: 'source_country' }, events, sources, hosts, firstSeen, lastSeen],
+    where: 'src IS NOT NULL',
+    groupBy: ['source_country'],
+    orderBy: ['events DESC', 'country'],
+    offlineOnly: 'BigQuery and Athena have no IP-to-country function; the offline reports use a GeoIP table an npm package ships',
+  },
 ];
 
-export const REPORT_IDS: readonly ReportId[] = REPORTS.map((r) => r.id);
+/** The reports every dialect renders: the Athena named queries and BigQuery views. */
+export const REPORTS: readonly Report[] = ALL_REPORTS.filter((r) => r.offlineOnly === undefined);
+
+export const REPORT_IDS: readonly ReportId[] = ALL_REPORTS.map((r) => r.id);
 
 export function isReportId(value: string): value is ReportId {
   return (REPORT_IDS as readonly string[]).includes(value);
 }
 
 export function reportById(id: ReportId): Report {
-  const report = REPORTS.find((r) => r.id === id);
+  const report = ALL_REPORTS.find((r) => r.id === id);
   if (!report) throw new Error(`report: got ${JSON.stringify(id)}; allowed: ${REPORT_IDS.join(' | ')}`);
   return report;
 }
@@ -131,12 +186,14 @@ function reportSelect(report: Report, events: string): string[] {
   const lines = ['SELECT', report.columns.map((c) => `  ${c.sql} AS ${c.name}`).join(',\n'), `FROM ${events}`];
   if (report.where) lines.push(`WHERE ${report.where}`);
   lines.push(`GROUP BY ${report.groupBy.join(', ')}`);
-  lines.push(`ORDER BY ${report.orderBy.join(', ')}`);
+  // NULLS LAST everywhere: BigQuery puts NULLs first when ascending, Trino and DuckDB last.
+  lines.push(`ORDER BY ${report.orderBy.map((o) => `${o} NULLS LAST`).join(', ')}`);
   if (report.limit !== undefined) lines.push(`LIMIT ${report.limit}`);
   return lines;
 }
 
 export function renderReport(report: Report, d: Dialect, source: string): string {
+  if (report.offlineOnly !== undefined && d.name !== 'duckdb') throw new Error(`report ${report.id} runs offline only: ${report.offlineOnly}`);
   return [`-- dskit report ${report.id}: ${report.description}`, `WITH ${eventsCtes(d, source)}`, ...reportSelect(report, EVENTS_CTE)].join('\n');
 }
 

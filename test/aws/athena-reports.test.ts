@@ -85,7 +85,8 @@ describe('Athena reports over Firehose-shaped event files', () => {
       ['203.0.113.7', 2],
     ]);
     const fromLeef = result['top-source-ips']!.find((r) => r.source_ip === '198.51.100.20')!;
-    expect([fromLeef.first_seen, fromLeef.last_seen]).toEqual([new Date('2024-11-27T05:00:00Z'), new Date('2024-11-27T06:00:00Z')]);
+    // The event's own time from the line (issue 13 item 9), not the hour folder.
+    expect([fromLeef.first_seen, fromLeef.last_seen]).toEqual([new Date('2024-11-27T05:03:00Z'), new Date('2024-11-27T06:10:00Z')]);
   });
 
   test('top destination ports, LEEF dstPort included', () => {

@@ -17,20 +17,33 @@ import { resourcesOf, synthAws } from '../aws/synth';
  * (trinodb/trino docs/src/main/sphinx/functions/list.md). Add one only after checking it there.
  */
 const TRINO_FUNCTIONS = new Set([
+  'cast',
   'chr',
   'coalesce',
   'count',
+  'current_timestamp',
+  'date_add',
+  'date_diff',
   'date_parse',
   'date_trunc',
+  'element_at',
   'from_base',
   'length',
   'max',
   'min',
+  // NOT: the logical operator (node-sql-parser writes `NOT (...)` as a call).
+  'not',
   'nullif',
   'regexp_extract',
   'regexp_like',
   'regexp_replace',
   'replace',
+  'split',
+  'split_part',
+  'strpos',
+  'substr',
+  'to_unixtime',
+  'trim',
   'try_cast',
   'upper',
 ]);
@@ -103,7 +116,15 @@ describe('the Trino gate refuses what Athena would', () => {
   });
 
   test('the BigQuery rendering (raw strings r\'...\') is not Trino SQL', () => {
-    expect(trinoProblems(reportSql('top-destination-ports', 'bigquery', athenaEventsSource('dskit_ds_eval', 'ds_events')))).not.toEqual([]);
+    const bigquery = reportSql('top-destination-ports', 'bigquery', athenaEventsSource('dskit_ds_eval', 'ds_events'));
+    // The first raw-string call of the rendering, as a query of its own: the whole rendering takes the
+    // Trino grammar's error recovery over a minute on a loaded machine, for the same verdict.
+    const call = /REGEXP_[A-Z_]+\(\w+, r'[^']*'\)/.exec(bigquery)?.[0];
+    expect(call).toBeDefined();
+    // Trino's grammar reads r'...' as a literal of a type named r (like DATE '...'), which only its
+    // analyzer refuses; node-sql-parser refuses it outright.
+    const problems = trinoProblems(`SELECT ${call} AS x FROM dskit_source`);
+    expect(problems.some((p) => p.startsWith('node-sql-parser'))).toBe(true);
   });
 
   test('functions Trino lacks: DuckDB\'s regexp_matches, BigQuery\'s REGEXP_CONTAINS', () => {

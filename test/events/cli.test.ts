@@ -3,7 +3,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
-import { runDskit, type CliResult } from '../helpers/cli';
+import { spawnSync } from 'node:child_process';
+import { DSKIT_BIN, REPO_ROOT, runDskit, type CliResult } from '../helpers/cli';
 import { NOISE, SAMPLES } from './samples';
 
 /** The samples re-stamped with RFC 5424 ISO times, so the result does not depend on today's year. */
@@ -19,6 +20,11 @@ describe('dskit events query / report', () => {
   let unknown: CliResult;
   let missing: CliResult;
   let noEvents: CliResult;
+  let csv: CliResult;
+  let reportCsv: CliResult;
+  let badFormat: CliResult;
+  let piped: CliResult;
+  let cachedRun: CliResult;
 
   beforeAll(() => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dskit-events-'));
@@ -30,12 +36,24 @@ describe('dskit events query / report', () => {
     fs.writeFileSync(gzipped, zlib.gzipSync(exportedLines.slice(half).join('\r\n') + '\r\n'));
     fs.writeFileSync(path.join(dir, 'not-events.txt'), 'hello\nworld\n');
 
-    query = runDskit(['events', 'query', 'firewall-denies', '--from', plain, gzipped]);
-    queryJson = runDskit(['--json', 'events', 'query', 'ips-rules-hit', '--from', plain, gzipped]);
-    reportJson = runDskit(['--json', 'events', 'report', '--from', plain, gzipped]);
-    unknown = runDskit(['events', 'query', 'top-talkers', '--from', plain]);
-    missing = runDskit(['events', 'query', 'top-source-ips', '--from', path.join(dir, 'nope.log')]);
-    noEvents = runDskit(['events', 'query', 'top-source-ips', '--from', path.join(dir, 'not-events.txt')]);
+    const env = { DSKIT_CACHE_DIR: path.join(dir, 'cache') };
+    query = runDskit(['events', 'query', 'firewall-denies', '--from', plain, gzipped], { env });
+    queryJson = runDskit(['--json', 'events', 'query', 'ips-rules-hit', '--from', plain, gzipped], { env });
+    reportJson = runDskit(['events', 'report', '--format', 'json', '--from', plain, gzipped, '--no-cache'], { env });
+    unknown = runDskit(['events', 'query', 'top-talkers', '--from', plain], { env });
+    missing = runDskit(['events', 'query', 'top-source-ips', '--from', path.join(dir, 'nope.log')], { env });
+    noEvents = runDskit(['events', 'query', 'top-source-ips', '--from', path.join(dir, 'not-events.txt')], { env });
+    csv = runDskit(['events', 'query', 'top-destination-ports', '--format', 'csv', '--from', plain, gzipped], { env });
+    reportCsv = runDskit(['events', 'report', '--format', 'csv', '--from', plain], { env });
+    badFormat = runDskit(['events', 'query', 'top-source-ips', '--format', 'xml', '--from', plain], { env });
+    cachedRun = runDskit(['events', 'query', 'firewall-denies', '--from', plain, gzipped], { env });
+    const p = spawnSync(process.execPath, [DSKIT_BIN, 'events', 'query', 'top-source-ips', '--format', 'csv', '--from', '-'], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, DSKIT_CONFIG: '', ...env },
+      input: fs.readFileSync(plain),
+      encoding: 'utf8',
+    });
+    piped = { code: p.status ?? -1, stdout: p.stdout, stderr: p.stderr };
   });
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
@@ -53,6 +71,35 @@ describe('dskit events query / report', () => {
     ]);
     expect(query.stderr).toContain(`read ${SAMPLES.length} events from ${SAMPLES.length + NOISE.length} lines in 2 files`);
     expect(query.stderr).toContain('ignored 2 lines without a CEF or LEEF event');
+    // stderr is a pipe here: no live progress line
+    expect(query.stderr).not.toContain('reading events');
+  });
+
+  it('the second run reads the parse from the cache, with the same output', () => {
+    expect(cachedRun.code).toBe(0);
+    expect(cachedRun.stderr).toContain('in 2 files (2 from the cache)');
+    expect(cachedRun.stdout).toBe(query.stdout);
+  });
+
+  it('--format csv gives one plain CSV for a query, and a section per report for report', () => {
+    expect(csv.code).toBe(0);
+    const lines = csv.stdout.trim().split('\n');
+    expect(lines[0]).toBe('destination_port,protocol,service,events,sources');
+    expect(lines[1]).toBe('445,TCP,SMB,3,2');
+    expect(reportCsv.code).toBe(0);
+    expect(reportCsv.stdout).toContain('# top-source-ips: Top source IPs\nsource_ip,events,hosts,first_seen,last_seen\n');
+    expect(reportCsv.stdout).toContain('# source-countries: Source countries\ncountry,events,sources,hosts,first_seen,last_seen\n');
+  });
+
+  it('reads standard input with --from -', () => {
+    expect(piped.code).toBe(0);
+    expect(piped.stdout.split('\n')[0]).toBe('source_ip,events,hosts,first_seen,last_seen');
+    expect(piped.stderr).toContain('in 1 file');
+  });
+
+  it('an unknown --format exits 2 naming the allowed ones', () => {
+    expect(badFormat.code).toBe(2);
+    expect(badFormat.stderr).toContain("argument 'xml' is invalid. Allowed choices are table, csv, json.");
   });
 
   it('--json gives rows a machine can read, across plain and gzip files', () => {
@@ -65,13 +112,22 @@ describe('dskit events query / report', () => {
       [1008610, 'IDS:Reset', 1, '2024-11-27T05:30:00Z'],
       [1008610, 'Reset', 1, '2024-11-27T06:05:00Z'],
     ]);
-    expect(out.input).toEqual({ files: 2, lines: SAMPLES.length + NOISE.length, events: SAMPLES.length, untimed: 0 });
+    expect(out.input).toEqual({ files: 2, lines: SAMPLES.length + NOISE.length, events: SAMPLES.length, untimed: 0, cachedFiles: expect.any(Number) });
   });
 
   it('events report runs every report', () => {
     expect(reportJson.code).toBe(0);
     const out = JSON.parse(reportJson.stdout);
-    expect(out.reports.map((r: any) => r.report)).toEqual(['top-source-ips', 'top-destination-ports', 'firewall-denies', 'ips-rules-hit', 'events-per-host-hour']);
+    expect(out.reports.map((r: any) => r.report)).toEqual([
+      'top-source-ips',
+      'top-destination-ports',
+      'firewall-denies',
+      'ips-rules-hit',
+      'events-per-host-hour',
+      'events-per-module-hour',
+      'users-tried',
+      'source-countries',
+    ]);
     const perHour = out.reports[4].rows;
     expect(perHour.reduce((sum: number, r: any) => sum + r.events, 0)).toBe(SAMPLES.length);
     expect(perHour.every((r: any) => typeof r.hour === 'string')).toBe(true);
@@ -93,6 +149,6 @@ describe('dskit events query / report', () => {
 
   it('files without any event exit 1 and say what --from wants', () => {
     expect(noEvents.code).toBe(1);
-    expect(noEvents.stderr).toContain('no CEF or LEEF event in the 2 lines read');
+    expect(noEvents.stderr).toContain('no CEF or LEEF event in the 2 lines read; the lines look like:\n  "hello"\n  "world"');
   });
 });

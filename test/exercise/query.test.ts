@@ -30,16 +30,16 @@ describe('the count query in DuckDB over raw lines', () => {
   beforeAll(async () => {
     db = await OfflineEvents.open();
     await db.addLines([
-      { line: triggerEvent('am', 'linux', web), eventTime: at('2026-01-02T03:10:00Z') },
-      { line: triggerEvent('am', 'linux', web), eventTime: at('2026-01-02T03:11:00Z') },
-      { line: triggerEvent('ips', 'linux', web), eventTime: at('2026-01-02T03:12:00Z') },
-      { line: triggerEvent('li', 'windows', win), eventTime: at('2026-01-02T03:12:00Z') },
-      { line: triggerEvent('fw', 'windows', win), eventTime: at('2026-01-02T03:13:00Z') },
+      { line: triggerEvent('am', 'linux', web, at('2026-01-02T03:10:00Z')), eventTime: at('2026-01-02T03:10:00Z') },
+      { line: triggerEvent('am', 'linux', web, at('2026-01-02T03:11:00Z')), eventTime: at('2026-01-02T03:11:00Z') },
+      { line: triggerEvent('ips', 'linux', web, at('2026-01-02T03:12:00Z')), eventTime: at('2026-01-02T03:12:00Z') },
+      { line: triggerEvent('li', 'windows', win, at('2026-01-02T03:12:00Z')), eventTime: at('2026-01-02T03:12:00Z') },
+      { line: triggerEvent('fw', 'windows', win, at('2026-01-02T03:13:00Z')), eventTime: at('2026-01-02T03:13:00Z') },
       // Before the window, another sandbox's host, a module not asked for, a line without an event.
-      { line: triggerEvent('am', 'linux', web), eventTime: at('2026-01-02T02:59:59Z') },
-      { line: triggerEvent('am', 'linux', other), eventTime: at('2026-01-02T03:10:00Z') },
-      { line: triggerEvent('wrs', 'linux', web), eventTime: at('2026-01-02T03:10:00Z') },
-      { line: unrelatedEvent(web), eventTime: at('2026-01-02T03:10:00Z') },
+      { line: triggerEvent('am', 'linux', web, at('2026-01-02T02:59:59Z')), eventTime: at('2026-01-02T02:59:59Z') },
+      { line: triggerEvent('am', 'linux', other, at('2026-01-02T03:10:00Z')), eventTime: at('2026-01-02T03:10:00Z') },
+      { line: triggerEvent('wrs', 'linux', web, at('2026-01-02T03:10:00Z')), eventTime: at('2026-01-02T03:10:00Z') },
+      { line: unrelatedEvent(web, at('2026-01-02T03:10:00Z')), eventTime: at('2026-01-02T03:10:00Z') },
       { line: 'rsyslogd: restart', eventTime: at('2026-01-02T03:10:00Z') },
     ]);
     rows = (await db.query(eventCountSql('duckdb', 'dskit_lines', window))).map(eventCountOf);
@@ -69,15 +69,15 @@ describe('the count query in DuckDB over raw lines', () => {
   });
 });
 
-describe('the count query where the event time is only the hour (Athena reads it from the Firehose partition)', () => {
+describe('the count query where the source time is only the hour (Athena\'s Firehose partition, the fallback)', () => {
   let db: OfflineEvents;
 
   beforeAll(async () => {
     db = await OfflineEvents.open();
-    // Written at 03:40 into the 03 hour folder: its event time is 03:00; the other one is from 02:00.
+    // Both in hour folders; the line's own time (03:40, 02:10) is the event time, the folder's hour only a fallback.
     await db.addLines([
-      { line: triggerEvent('ips', 'linux', web), eventTime: at('2026-01-02T03:00:00Z') },
-      { line: triggerEvent('ips', 'linux', web), eventTime: at('2026-01-02T02:00:00Z') },
+      { line: triggerEvent('ips', 'linux', web, at('2026-01-02T03:40:00Z')), eventTime: at('2026-01-02T03:00:00Z') },
+      { line: triggerEvent('ips', 'linux', web, at('2026-01-02T02:10:00Z')), eventTime: at('2026-01-02T02:00:00Z') },
     ]);
   });
   afterAll(() => db?.close());

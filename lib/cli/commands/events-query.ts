@@ -1,25 +1,45 @@
-/** `dskit events query REPORT --from FILES`: one report, offline, over exported event files. */
-import { isReportId, REPORTS } from '../../events';
+/** `dskit events query REPORT --from FILES [--format table|csv|json]`: one report, offline, over exported event files. */
+import { ALL_REPORTS, isReportId } from '../../events';
 import { OfflineError, runOffline } from '../../events/offline-command';
-import { renderTable } from '../../events/table';
+import { renderCsv, renderTable } from '../../events/table';
+import type { CommandContext } from '../context';
 import { OperationError, UsageError } from '../errors';
 import type { CommandRun } from '../program';
 
+export interface EventsOptions {
+  readonly from: string[];
+  readonly format?: string;
+  /** false with --no-cache */
+  readonly cache?: boolean;
+}
+
+const FORMATS = ['table', 'csv', 'json'] as const;
+export type OutputFormat = (typeof FORMATS)[number];
+
+/** `--format`, with the global `--json` meaning json. */
+export function outputFormat(ctx: CommandContext, given: string | undefined): OutputFormat {
+  if (given === undefined) return ctx.json ? 'json' : 'table';
+  if (!(FORMATS as readonly string[]).includes(given)) throw new UsageError(`--format: got "${given}"; allowed: ${FORMATS.join(' | ')}`);
+  return given as OutputFormat;
+}
+
 export function unknownReport(given: string): UsageError {
-  const list = REPORTS.map((r) => `  ${r.id.padEnd(24)}${r.description}`).join('\n');
+  const list = ALL_REPORTS.map((r) => `  ${r.id.padEnd(24)}${r.description}`).join('\n');
   return new UsageError(`events query: unknown report "${given}"; the reports are:\n${list}`);
 }
 
-export const run: CommandRun<{ from: string[] }> = async (ctx, opts, args) => {
+export const run: CommandRun<EventsOptions> = async (ctx, opts, args) => {
   const [id] = args;
   if (id === undefined || !isReportId(id)) throw unknownReport(id ?? '');
+  const format = outputFormat(ctx, opts.format);
   try {
-    const { results, input } = await runOffline([id], opts.from, { cwd: ctx.cwd, io: ctx.io });
+    const { results, input } = await runOffline([id], opts.from, { cwd: ctx.cwd, io: ctx.io, env: ctx.env, noCache: opts.cache === false });
     const [result] = results;
-    ctx.emit({ report: result.id, title: result.title, columns: result.columns.map((c) => c.name), rows: result.rows, input }, () => [
-      `== ${result.title} (${result.id})`,
-      ...renderTable(result),
-    ]);
+    if (format === 'json') {
+      ctx.io.out(JSON.stringify({ report: result.id, title: result.title, columns: result.columns.map((c) => c.name), rows: result.rows, input }, null, 2));
+    } else {
+      for (const line of format === 'csv' ? renderCsv(result) : [`== ${result.title} (${result.id})`, ...renderTable(result)]) ctx.io.out(line);
+    }
     return 0;
   } catch (err) {
     if (err instanceof OfflineError) throw err.usage ? new UsageError(err.message) : new OperationError(err.message);
