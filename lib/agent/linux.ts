@@ -4,7 +4,7 @@
  * `readable` is the same script with that body inline.
  */
 import { gzipSync } from 'node:zlib';
-import { bashQuote, stripShellComments } from './shell';
+import { bashQuote, dedentShell, stripShellComments } from './shell';
 import type { ScriptSettings } from './settings';
 import { agentSource, linuxSources } from './sources';
 import type { CloudScriptParams } from './index';
@@ -28,6 +28,8 @@ function configVars(s: ScriptSettings): [string, string | number][] {
   return [
     ['DISPLAY_NAME', s.displayName],
     ['CLOUD', s.cloud],
+    ['PLATFORM', s.expectedPlatform],
+    ['OS_RELEASE_MATCH', s.osRelease],
     ['MANAGER_URL', s.managerUrl],
     ['ACTIVATION_URL', s.activationUrl],
     ['TENANT_ID', s.tenantId],
@@ -52,21 +54,21 @@ export function renderLinux(s: ScriptSettings, params: CloudScriptParams): Rende
     `# dskit boot script for ${s.displayName}: installs and activates the Deep Security agent (agents/linux).\n` +
     '# The activation token is read at boot from the secret store with the VM\'s identity; it is not in here.\n';
   const head = banner + assign(deployTimeVars(params));
-  const body =
-    assign(configVars(s)) +
-    linuxSources(params.cloud)
-      .map((file) => stripShellComments(agentSource(file)).replace(/^#!.*\n/, ''))
-      .join('') +
-    'dskit_main\n';
+  const sources = linuxSources(s.pieces)
+    .map((file) => stripShellComments(agentSource(file)).replace(/^#!.*\n/, ''))
+    .join('');
+  // Only AWS is short of room: the GCP startup script keeps its indentation.
+  const body = assign(configVars(s)) + (params.cloud === 'aws' ? dedentShell(sources) : sources) + 'dskit_main\n';
   const readable = head + body;
   if (params.cloud !== 'aws') return { script: readable, readable };
-  const packed = gzipSync(Buffer.from(body, 'utf8'), { level: 9 }).toString('base64').replace(/.{1,76}/g, '$&\n');
+  // One line of base64 (a line break every 76 characters would cost ~150 bytes of user data).
+  const packed = gzipSync(Buffer.from(body, 'utf8'), { level: 9 }).toString('base64');
   const script =
-    banner +
-    '# shellcheck disable=SC2034 # read by the compressed body below\n' +
+    '#!/bin/bash\n' +
+    `# dskit boot script of ${s.displayName} (agents/linux; no secret in it), gzip+base64 for EC2's 16 KB user data: \`npx dskit agent-script --readable\`\n` +
+    '# shellcheck disable=SC2034 # read by the body\n' +
     assign(deployTimeVars(params)) +
-    '# The rest is gzip+base64 to fit EC2\'s 16 KB user data; `npx dskit agent-script` prints it readable with --readable.\n' +
-    `DSKIT_BODY='\n${packed}'\n` +
+    `DSKIT_BODY='${packed}'\n` +
     'DSKIT_SOURCE=$(printf \'%s\' "$DSKIT_BODY" | base64 -d | gzip -dc) || { echo "dskit: boot script body is corrupt" >&2; exit 1; }\n' +
     'eval "$DSKIT_SOURCE"\n';
   return { script, readable };

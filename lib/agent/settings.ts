@@ -1,11 +1,19 @@
 /** What a boot script needs from sandbox.yaml for one VM, resolved once for either platform. */
 import { displayName, effectivePolicy, managerEndpoints, type Cloud, type SandboxConfig, type VmConfig } from '../config';
 import { contextPath, knownPolicyId } from '../context';
+import { linuxOsFacts } from './platforms';
 import { checkSigningKey, defaultSigningKey, DEFAULT_SIGNING_KEY_FILE } from './signing-key';
+import type { ScriptPieces } from './sources';
 
 export interface ScriptSettings {
   readonly cloud: Cloud;
   readonly displayName: string;
+  /** The pieces of agents/ the script is made of (lib/agent/sources.ts). */
+  readonly pieces: ScriptPieces;
+  /** Linux: the platform the script was made for (the manager's name: `Debian_12`); it refuses to run on another. */
+  readonly expectedPlatform: string;
+  /** Linux: a glob of /etc/os-release's `ID:VERSION_ID` on that platform (empty for Windows). */
+  readonly osRelease: string;
   readonly managerUrl: string;
   readonly activationUrl: string;
   /** Empty on a single-tenant DSM. */
@@ -75,9 +83,13 @@ export function scriptSettings(config: SandboxConfig, cloud: Cloud, vm: VmConfig
         'Put Trend Micro\'s agent signing key there (docs/agent.md) or set manager.verifyPackageSignature: false',
     );
   }
+  const linux = vm.os.startsWith('windows') ? undefined : linuxOsFacts(vm.os);
   return {
     cloud,
     displayName: displayName(config.name, cloud, vm.name, index),
+    pieces: { cloud, installPath: 'classic', family: linux?.family, adminAccess: linux !== undefined && !linux.ssmAgent },
+    expectedPlatform: linux?.platform ?? 'Windows',
+    osRelease: linux?.osRelease ?? '',
     managerUrl: endpoints.url,
     activationUrl: endpoints.activationUrl,
     tenantId: m.tenantId ?? '',

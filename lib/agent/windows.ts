@@ -54,7 +54,7 @@ export function renderWindows(s: ScriptSettings, params: CloudScriptParams): Ren
       ['ExpiresAfterHours', s.expiresAfterHours],
       ['BudgetSeconds', s.budgetSeconds],
     ]) +
-    windowsSources(params.cloud)
+    windowsSources(s.pieces)
       .map((file) => stripPowerShellComments(agentSource(file)))
       .join('') +
     'Invoke-DskitMain\n';
