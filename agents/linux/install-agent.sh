@@ -225,7 +225,7 @@ detect_platform() {
   # shellcheck disable=SC2053 # OS_RELEASE_MATCH is a glob
   [[ $id:$version_id == $OS_RELEASE_MATCH && $ARCH == "${EXPECTED_ARCH:-$ARCH}" && $ARCH == @(x86_64|aarch64) ]] ||
     fail "this boot script was made for $PLATFORM/${EXPECTED_ARCH:-x86_64 or aarch64} but the VM runs ${id:-?} ${version_id:-?} on $machine: its image does not match the VM's os and arch in sandbox.yaml"
-  log "platform $PLATFORM/$ARCH (package .$PKG)"
+  log "platform $PLATFORM/$ARCH${PKG:+ (package .$PKG)}"
 }
 
 agent_status() {

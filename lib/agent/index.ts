@@ -13,6 +13,17 @@ export type ScriptPlatform = 'linux' | 'windows';
 /** EC2's limit on user data (before base64). */
 export const AWS_USER_DATA_LIMIT = 16 * 1024;
 
+/** Where the stack keeps a vision-one VM's Agent Installer package (AWS: an S3 object; GCP: a Cloud Storage object). */
+export interface InstallerLocation {
+  /** The bucket's name; on AWS a CDK token until deploy. */
+  readonly bucket: string;
+  /** The object's name: the package's `<sha256>.<ext>`. */
+  readonly object: string;
+}
+
+/** Until a stack says where the package is (`dskit agent-script`): a marked placeholder, like the wait handle's. */
+export const INSTALLER_BUCKET_PLACEHOLDER = 'installer-bucket-is-set-at-deploy-time';
+
 /** Optional for both clouds. */
 interface CommonScriptParams {
   /** The manager's base URL, overriding the config's (`--manager-url`). @default from `manager` */
@@ -22,6 +33,11 @@ interface CommonScriptParams {
    * @default agents/keys/ds-agent-signing-key.asc when it exists
    */
   readonly signingKey?: string;
+  /**
+   * vision-one: where the VM downloads its Agent Installer package from.
+   * @default INSTALLER_BUCKET_PLACEHOLDER and the package's object name
+   */
+  readonly installer?: InstallerLocation;
 }
 
 /** What only the cloud knows at synth time (values may be CDK tokens / Terraform expressions). */

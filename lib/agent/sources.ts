@@ -71,6 +71,12 @@ export function linuxSources(p: ScriptPieces): string[] {
   ];
 }
 
+/** The Windows pieces: generic, install path, then the cloud's (the signer or metadata token first). */
 export function windowsSources(p: ScriptPieces): string[] {
-  return ['windows/install-agent.ps1', ...[...identityPieces(p), ...cloudPieces(p.cloud)].map((f) => `windows/${p.cloud}/${f}.ps1`)];
+  const signer = p.cloud === 'aws' ? ['sigv4'] : ['metadata'];
+  return [
+    'windows/install-agent.ps1',
+    `windows/${p.installPath === 'classic' ? 'classic' : 'vision-one'}.ps1`,
+    ...[...signer, ...identityPieces(p), ...cloudPieces(p.cloud)].map((f) => `windows/${p.cloud}/${f}.ps1`),
+  ];
 }

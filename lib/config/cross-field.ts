@@ -3,6 +3,7 @@
  * malformed (that part has its own error), so that one run reports every problem: zod skips an
  * object's refinements as soon as one of its fields has a type or enum error.
  */
+import { installerIssues } from './installers';
 import { cloudSegmentIn } from './names';
 export interface CrossFieldIssue {
   readonly path: (string | number)[];
@@ -100,6 +101,7 @@ export function crossFieldIssues(raw: unknown): CrossFieldIssue[] {
       issues.push({ path: ['gcp', 'zone'], message: `must be a zone of gcp.region ${region} (e.g. ${region}-a)` });
     }
   }
+  issues.push(...installerIssues(raw));
   if (raw.aws === undefined && raw.gcp === undefined) {
     issues.push({ path: [], message: 'configure at least one cloud: an `aws:` or `gcp:` section' });
   }

@@ -3,3 +3,4 @@ export * from './load';
 export * from './names';
 export * from './manager-endpoints';
 export * from './placeholders';
+export * from './installers';

@@ -10,6 +10,7 @@ import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { ConfigError } from './errors';
 import { crossFieldIssues } from './cross-field';
+import { resolveInstallerPaths } from './installers';
 import { sandboxSchema, type AwsVmConfig, type SandboxConfig } from './schema';
 
 /** The repository root, where the bundled example lives (this file is lib/config/load.ts). */
@@ -93,10 +94,11 @@ export function parseConfig(text: string, file: string): SandboxConfig {
     }
     throw new ConfigError(file, problems);
   }
-  return applyDerivedDefaults(result.data as SandboxConfig);
+  return applyDerivedDefaults(result.data as SandboxConfig, file);
 }
 
-function applyDerivedDefaults(cfg: SandboxConfig): SandboxConfig {
+function applyDerivedDefaults(parsed: SandboxConfig, file: string): SandboxConfig {
+  const cfg = { ...parsed, manager: resolveInstallerPaths(parsed.manager, file) };
   if (!cfg.aws) return cfg;
   const vms: AwsVmConfig[] = cfg.aws.vms.map((vm) => ({
     ...vm,
