@@ -13,16 +13,9 @@ export type ScriptPlatform = 'linux' | 'windows';
 /** EC2's limit on user data (before base64). */
 export const AWS_USER_DATA_LIMIT = 16 * 1024;
 
-/** Where the stack keeps a vision-one VM's Agent Installer package (AWS: an S3 object; GCP: a Cloud Storage object). */
-export interface InstallerLocation {
-  /** The bucket's name; on AWS a CDK token until deploy. */
-  readonly bucket: string;
-  /** The object's name: the package's `<sha256>.<ext>`. */
-  readonly object: string;
-}
+import type { InstallerLocation } from './installers';
 
-/** Until a stack says where the package is (`dskit agent-script`): a marked placeholder, like the wait handle's. */
-export const INSTALLER_BUCKET_PLACEHOLDER = 'installer-bucket-is-set-at-deploy-time';
+export { INSTALLER_BUCKET_PLACEHOLDER, type InstallerLocation } from './installers';
 
 /** Optional for both clouds. */
 interface CommonScriptParams {

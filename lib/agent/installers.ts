@@ -22,6 +22,17 @@ import {
   type VisionOneManagerConfig,
 } from '../config';
 
+/** Where the stack keeps a vision-one VM's Agent Installer package (AWS: an S3 object; GCP: a Cloud Storage object). */
+export interface InstallerLocation {
+  /** The bucket's name; on AWS a CDK token until deploy. */
+  readonly bucket: string;
+  /** The object's name in the bucket. */
+  readonly object: string;
+}
+
+/** Until a stack says where the package is (`dskit agent-script`): a marked placeholder, like the wait handle's. */
+export const INSTALLER_BUCKET_PLACEHOLDER = 'installer-bucket-is-set-at-deploy-time';
+
 export interface InstallerPackage {
   readonly kind: InstallerKind;
   /** The config key it is set under: `manager.installers.linux.x86_64`. */

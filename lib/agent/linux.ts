@@ -7,7 +7,8 @@ import { gzipSync } from 'node:zlib';
 import { bashQuote, dedentShell, stripShellComments } from './shell';
 import type { ScriptSettings } from './settings';
 import { agentSource, linuxSources } from './sources';
-import { INSTALLER_BUCKET_PLACEHOLDER, type CloudScriptParams } from './index';
+import type { CloudScriptParams } from './index';
+import { INSTALLER_BUCKET_PLACEHOLDER } from './installers';
 
 export interface RenderedScript {
   readonly script: string;

@@ -8,7 +8,8 @@ import { gzipSync } from 'node:zlib';
 import { psQuote, stripPowerShellComments } from './shell';
 import type { ScriptSettings } from './settings';
 import { agentSource, windowsSources } from './sources';
-import { INSTALLER_BUCKET_PLACEHOLDER, type CloudScriptParams } from './index';
+import type { CloudScriptParams } from './index';
+import { INSTALLER_BUCKET_PLACEHOLDER } from './installers';
 import type { RenderedScript } from './linux';
 
 const assign = (vars: readonly (readonly [string, string | number | boolean])[]) =>

@@ -76,7 +76,7 @@ export function installerIssues(raw: Raw): CrossFieldIssue[] {
       issues.push({
         path: [cloud, 'vms', i, 'os'],
         message:
-          `${vm.os}${kind === 'windows' ? '' : ` ${arch}`} has no Agent Installer package: set ${installerKey(kind)} to the file ` +
+          `no Agent Installer package for ${vm.os}${kind === 'windows' ? '' : ` ${arch}`}: set ${installerKey(kind)} to the file ` +
           `(Vision One: Endpoint Security > Endpoint Inventory > Agent Installer, Server & Workload Protection, ${installerDescription(kind)}; docs/vision-one.md)`,
       });
     });
