@@ -157,7 +157,7 @@ describe.each(CLOUDS)('%s Windows boot script', (cloud) => {
 
     test('reads the token with the VM\'s own identity', () => {
       if (cloud === 'aws') {
-        expect(c.ofType('sigv4')).toEqual([{ type: 'sigv4', ok: true }]);
+        expect(c.ofType('sigv4')).toEqual([{ type: 'sigv4', ok: true, amzDate: expect.stringMatching(/^\d{8}T\d{6}Z$/) }]);
         const imds = c.ofType('request').filter((e) => e.server === 'metadata');
         expect(imds[0]).toMatchObject({ method: 'PUT', path: '/latest/api/token' });
         expect(c.filesContaining(ROLE_SECRET_KEY)).toEqual([]);
