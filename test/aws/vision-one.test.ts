@@ -93,6 +93,12 @@ describe('AWS vision-one stack', () => {
     expect(deleterPolicy).not.toMatch(/"Resource":"\*"/);
   });
 
+  test('the deploy is refused until dskit.context.json records the sandbox\'s event-based tasks (dskit policy ensure)', () => {
+    expect(s.stack.deployBlockers).toContainEqual(expect.stringMatching(/manager\.type: vision-one, but .*dskit\.context\.json records no event-based task of sandbox ds-eval: .*run `npx dskit policy ensure`/));
+    // The classic path's signing-key blocker does not apply: the packages' SHA-256 is pinned instead.
+    expect(s.stack.deployBlockers.join('\n')).not.toMatch(/signing key/);
+  });
+
   test('the VMs boot only once the role may read their package', () => {
     const instances = s.template.findResources('AWS::EC2::Instance');
     for (const i of Object.values(instances) as any[]) expect((i.DependsOn as string[]).some((d) => /Installers/.test(d))).toBe(true);
