@@ -13,6 +13,32 @@ dskit_fetch_token() {
   dskit_identity_retry 'reading the activation token'
 }
 
+# Between two attempts of a retry loop: sleeps the backoff and returns 0, or returns 1 when there is
+# no next attempt, because that was the last one or because the run's deadline would pass during the
+# backoff (then BUDGET_SPENT=1, and budget_note says so in the failure reason).
+next_attempt() {
+  local wait
+  (($1 < DSKIT_ATTEMPTS)) || return 1
+  wait=$(backoff_seconds "$1")
+  if (($(time_left) <= wait)); then
+    BUDGET_SPENT=1
+    return 1
+  fi
+  sleep "$wait"
+}
+
+# The agent needs a few seconds after install (or boot) before it answers: poll, never sleep blindly.
+wait_agent_ready() {
+  local wait=$DSKIT_READY_TIMEOUT started=$SECONDS deadline
+  (($(time_left) < wait)) && wait=$(time_left)
+  deadline=$((SECONDS + wait))
+  until [[ $(agent_status) == *"AgentStatus.agentState:"* ]]; do
+    ((SECONDS >= deadline)) && fail "the agent did not answer dsa_query within ${wait}s (is the ds_agent service running? systemctl status ds_agent)"
+    sleep 0.5
+  done
+  log "agent ready after $((SECONDS - started))s"
+}
+
 download_package() {
   local url="$MANAGER_URL/software/agent/$PLATFORM/$ARCH/agent.$PKG" attempt code rc=0 limit
   ((TENANT_NUMERIC_ID > 0)) && url+="?tenantID=$TENANT_NUMERIC_ID"

@@ -130,20 +130,6 @@ backoff_seconds() {
   echo "$s"
 }
 
-# Between two attempts of a retry loop: sleeps the backoff and returns 0, or returns 1 when there is
-# no next attempt, because that was the last one or because the run's deadline would pass during the
-# backoff (then BUDGET_SPENT=1, and budget_note says so in the failure reason).
-next_attempt() {
-  local wait
-  (($1 < DSKIT_ATTEMPTS)) || return 1
-  wait=$(backoff_seconds "$1")
-  if (($(time_left) <= wait)); then
-    BUDGET_SPENT=1
-    return 1
-  fi
-  sleep "$wait"
-}
-
 budget_note() {
   ((${BUDGET_SPENT:-0})) && printf ' (the boot script\x27s %ss budget ran out)' "$DSKIT_BUDGET_SECONDS"
 }
@@ -239,18 +225,6 @@ is_activated() {
   status=$(agent_status) || return 1
   hash=$(sed -n 's/^AgentStatus\.agentCertHash: *//p' <<<"$status" | head -n 1)
   [[ -n $hash && $hash != "$BOOTSTRAP_CERT_HASH" ]]
-}
-
-# The agent needs a few seconds after install (or boot) before it answers: poll, never sleep blindly.
-wait_agent_ready() {
-  local wait=$DSKIT_READY_TIMEOUT started=$SECONDS deadline
-  (($(time_left) < wait)) && wait=$(time_left)
-  deadline=$((SECONDS + wait))
-  until [[ $(agent_status) == *"AgentStatus.agentState:"* ]]; do
-    ((SECONDS >= deadline)) && fail "the agent did not answer dsa_query within ${wait}s (is the ds_agent service running? systemctl status ds_agent)"
-    sleep 0.5
-  done
-  log "agent ready after $((SECONDS - started))s"
 }
 
 finish() {

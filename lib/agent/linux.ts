@@ -23,7 +23,8 @@ const assign = (vars: readonly (readonly [string, string | number])[]) =>
  * body. On AWS that includes the installer bucket's name (the CDK bootstrap bucket's, a token).
  */
 function deployTimeVars(s: ScriptSettings, params: CloudScriptParams): [string, string][] {
-  if (params.cloud === 'gcp') return [['GCP_PROJECT', params.project], ['LOG_NAME', params.logName]];
+  // The project is the token secret's (the Agent Installer path reads no secret).
+  if (params.cloud === 'gcp') return [...(s.installer ? [] : [['GCP_PROJECT', params.project] as [string, string]]), ['LOG_NAME', params.logName]];
   const installer: [string, string][] = s.installer ? [['INSTALLER_BUCKET', params.installer?.bucket ?? INSTALLER_BUCKET_PLACEHOLDER]] : [];
   return [['AWS_REGION', params.region], ['WAIT_HANDLE_URL', params.waitHandleUrl], ['LOG_GROUP_NAME', params.logGroupName], ...installer];
 }

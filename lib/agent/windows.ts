@@ -19,7 +19,8 @@ const assign = (vars: readonly (readonly [string, string | number | boolean])[])
 
 /** Values only the deploy knows (CDK tokens, Terraform expressions): they stay outside the compressed body. */
 function deployTimeVars(s: ScriptSettings, params: CloudScriptParams): [string, string][] {
-  if (params.cloud === 'gcp') return [['GcpProject', params.project], ['LogName', params.logName]];
+  // The project is the token secret's (the Agent Installer path reads no secret).
+  if (params.cloud === 'gcp') return [...(s.installer ? [] : [['GcpProject', params.project] as [string, string]]), ['LogName', params.logName]];
   const installer: [string, string][] = s.installer ? [['InstallerBucket', params.installer?.bucket ?? INSTALLER_BUCKET_PLACEHOLDER]] : [];
   return [['AwsRegion', params.region], ['WaitHandleUrl', params.waitHandleUrl], ['LogGroupName', params.logGroupName], ...installer];
 }

@@ -10,6 +10,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { configWith } from '../helpers/config';
 import { runDskit } from '../helpers/cli';
+import { standInInstallers, visionOneConfig } from '../helpers/vision-one';
 
 // The size of a 4096-bit RSA public key with a signature and user id, armored.
 const BIG_KEY = `-----BEGIN PGP PUBLIC KEY BLOCK-----\n\n${'QUJD'.repeat(760).replace(/.{64}/g, '$&\n')}\n=AbCd\n-----END PGP PUBLIC KEY BLOCK-----\n`;
@@ -85,12 +86,20 @@ describe('shellcheck', () => {
   const minimal = configWith((raw) => {
     raw.manager = { type: 'dsm', url: 'https://dsm.example.com:4119', activationUrl: 'dsm://dsm.example.com:4120/', activationTokenSecret: 's', verifyPackageSignature: false };
   });
+  // The Agent Installer path, every OS and arch of both clouds, a proxy set.
+  const pkgs = standInInstallers();
+  afterAll(() => fs.rmSync(pkgs.dir, { recursive: true, force: true }));
+  const visionOne = visionOneConfig(pkgs, (raw) => {
+    raw.manager.proxy = 'http://proxy.internal:3128';
+    raw.aws.vms = everything.aws!.vms.map(({ instanceType: _t, policy: _p, ...vm }) => vm);
+    raw.gcp.vms = everything.gcp!.vms.map(({ policy: _p, ...vm }) => vm);
+  });
   // Every distinct set of pieces a Linux script is made of (cloud, install path, package family, SSM
   // agent), with every optional setting and with none.
   const seen = new Set<string>();
-  const linux = [...variants(everything), ...variants(minimal)].filter((v) => {
+  const linux = [...variants(everything), ...variants(minimal), ...variants(visionOne)].filter((v) => {
     if (v.boot.platform !== 'linux') return false;
-    const key = `${v.cloud} ${JSON.stringify(scriptSettings(v.config, v.cloud as 'aws' | 'gcp', v.vm, 1, {}).pieces)} ${v.config === minimal}`;
+    const key = `${v.cloud} ${JSON.stringify(scriptSettings(v.config, v.cloud as 'aws' | 'gcp', v.vm, 1, {}).pieces)} ${v.config === minimal} ${v.config === visionOne}`;
     if (seen.has(key)) return false;
     seen.add(key);
     return true;
