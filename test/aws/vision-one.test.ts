@@ -67,7 +67,11 @@ describe('AWS vision-one stack', () => {
     const arm = userData(s, 'arm');
     expect(arm).toContain(`INSTALLER_SHA256='${fileSha256(pkgs.linuxArm)}'`);
     expect(arm).toContain("EXPECTED_ARCH='aarch64'");
-    expect(userData(s, 'win')).toContain(`$InstallerSha256 = '${fileSha256(pkgs.windows)}'`);
+    const win = userData(s, 'win');
+    expect(win).toContain(`$InstallerSha256 = '${fileSha256(pkgs.windows)}'`);
+    // Windows PowerShell 5.1's Expand-Archive takes only a .zip; EC2Launch v2 runs persisted user data after the rename's restart.
+    expect(win).toMatch(/\$InstallerObject = '[0-9a-f]{64}\.zip'/);
+    expect(win).toContain('</powershell>\\n<persist>true</persist>\\n');
     // The Agent Installer path: no classic download, token or signing key in the scripts.
     expect(web).not.toMatch(/TOKEN_SECRET_NAME|SIGNING_KEY_ARMORED|dsa_control -a|software\/agent/);
   });
