@@ -2,16 +2,18 @@ import { CfnOutput, Duration, Stack, Tags, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { platformOf } from '../lib/agent';
 import { deployBlockers } from '../lib/agent/deploy-blockers';
+import { installerPackage } from '../lib/agent/installers';
 import { AthenaAnalytics } from '../lib/aws/athena-analytics';
 import { EventsPipeline } from '../lib/aws/events-pipeline';
 import { ExposureSecurityGroups } from '../lib/aws/exposure';
 import { FunctionLogGroups } from '../lib/aws/function-log-groups';
+import { InstallerPackages, acknowledgeDeleterFindings } from '../lib/aws/installer-packages';
 import { SandboxInstanceRole } from '../lib/aws/instance-role';
 import { EVENTS_PREFIX, logRetentionFor, sandboxNames } from '../lib/aws/names';
 import { SandboxNetwork } from '../lib/aws/network';
 import { PlaceholderGuard } from '../lib/aws/placeholder-guard';
 import { SandboxVm } from '../lib/aws/sandbox-vm';
-import { OWNER_TAG, SANDBOX_TAG, type SandboxConfig } from '../lib/config';
+import { OWNER_TAG, SANDBOX_TAG, activationTokenSecretOf, neededInstallerKinds, type SandboxConfig } from '../lib/config';
 
 export interface AwsSandboxStackProps extends StackProps {
   /** The validated sandbox config; must have an `aws:` section. */
@@ -29,6 +31,8 @@ export class AwsSandboxStack extends Stack {
   public readonly events: EventsPipeline;
   public readonly analytics: AthenaAnalytics;
   public readonly instanceRole: SandboxInstanceRole;
+  /** vision-one: the Agent Installer packages the VMs download (absent for the other manager types). */
+  public readonly installers?: InstallerPackages;
   public readonly vms: readonly SandboxVm[];
   /** Why a deploy of this template would be refused (empty when it is ready). */
   public readonly deployBlockers: readonly string[];
@@ -59,8 +63,15 @@ export class AwsSandboxStack extends Stack {
     });
     this.instanceRole = new SandboxInstanceRole(this, 'InstanceRole', {
       eventsLogGroup: this.events.logGroup,
-      tokenSecretName: config.manager.activationTokenSecret,
+      tokenSecretName: activationTokenSecretOf(config.manager),
     });
+    const manager = config.manager;
+    if (manager.type === 'vision-one') {
+      this.installers = new InstallerPackages(this, 'Installers', {
+        packages: neededInstallerKinds(config, ['aws']).map((kind) => installerPackage(manager, kind)),
+        role: this.instanceRole.role,
+      });
+    }
     const exposure = new ExposureSecurityGroups(this, 'Exposure', {
       vpc: this.network.vpc,
       exposure: config.exposure,
@@ -81,7 +92,8 @@ export class AwsSandboxStack extends Stack {
           instanceProfile: this.instanceRole.instanceProfile,
           logGroupName: names.eventsLogGroup,
           activationTimeout: Duration.minutes(aws.activationTimeoutMinutes),
-          bootDependencies: [this.instanceRole, this.events.logGroup],
+          installers: this.installers,
+          bootDependencies: [this.instanceRole, this.events.logGroup, ...(this.installers ? [this.installers] : [])],
         });
         new CfnOutput(this, `InstanceId-${sandboxVm.displayName}`, {
           value: sandboxVm.instance.instanceId,
@@ -110,5 +122,6 @@ export class AwsSandboxStack extends Stack {
 
     // Last: the CDK's own custom-resource functions exist only once the buckets and VPC do.
     new FunctionLogGroups(this, 'FunctionLogs');
+    acknowledgeDeleterFindings(this);
   }
 }

@@ -3,16 +3,21 @@ import type { Construct } from 'constructs';
 import { GoogleProvider } from '@cdktf/provider-google/lib/provider';
 import { renderBootScript, type BootScript } from '../lib/agent';
 import { deployBlockers } from '../lib/agent/deploy-blockers';
+import { installerPackage } from '../lib/agent/installers';
 import {
   OWNER_TAG,
   SANDBOX_TAG,
+  activationTokenSecretOf,
+  installerKindOf,
   managerEndpoints,
+  neededInstallerKinds,
   type GcpVmConfig,
   type SandboxConfig,
 } from '../lib/config';
 import { ActivationCheck } from '../lib/gcp/activation-check';
 import { SandboxEvents } from '../lib/gcp/events';
 import { SandboxIdentity } from '../lib/gcp/identity';
+import { InstallerPackages } from '../lib/gcp/installer-packages';
 import { gcpLabelValue } from '../lib/gcp/labels';
 import { EVENTS_LOG_NAME, eventsDatasetId } from '../lib/gcp/names';
 import { SandboxNetwork } from '../lib/gcp/network';
@@ -35,6 +40,8 @@ export class GcpSandboxStack extends TerraformStack {
   readonly labels: Record<string, string>;
   readonly network: SandboxNetwork;
   readonly identity: SandboxIdentity;
+  /** vision-one: the Agent Installer packages the VMs download (absent for the other manager types). */
+  readonly installers?: InstallerPackages;
   readonly events: SandboxEvents;
   readonly vms: SandboxVm[];
   /** Absent without VMs. */
@@ -60,7 +67,24 @@ export class GcpSandboxStack extends TerraformStack {
     // an override is written as given.
     provider.addOverride('default_labels', this.labels);
 
-    const scripts = bootScripts(config, gcp.vms, gcp.project);
+    this.identity = new SandboxIdentity(this, 'identity', {
+      sandboxName: config.name,
+      project: gcp.project,
+      activationTokenSecret: activationTokenSecretOf(config.manager),
+    });
+    const manager = config.manager;
+    if (manager.type === 'vision-one') {
+      this.installers = new InstallerPackages(this, 'installers', {
+        sandboxName: config.name,
+        project: gcp.project,
+        location: gcp.region,
+        packages: neededInstallerKinds(config, ['gcp']).map((kind) => installerPackage(manager, kind)),
+        readerMember: this.identity.member,
+        labels: this.labels,
+      });
+    }
+
+    const scripts = bootScripts(config, gcp.vms, gcp.project, this.installers);
     const platforms = new Set(scripts.map(({ script }) => script.platform));
     const instanceNames = scripts.map(({ script }) => script.displayName);
 
@@ -78,12 +102,6 @@ export class GcpSandboxStack extends TerraformStack {
       this.network.network,
       deployBlockers(config, props.configFile ?? 'sandbox.yaml', 'gcp'),
     );
-
-    this.identity = new SandboxIdentity(this, 'identity', {
-      sandboxName: config.name,
-      project: gcp.project,
-      activationTokenSecret: config.manager.activationTokenSecret,
-    });
 
     this.events = new SandboxEvents(this, 'events', {
       sandboxName: config.name,
@@ -110,7 +128,14 @@ export class GcpSandboxStack extends TerraformStack {
           labels: { ...this.labels, 'dskit-vm': gcpLabelValue(vm.name) },
           maxRunHours: config.expiresAfterHours,
           // The boot script reads the token and ships events at first boot: grants, sink and its _Default exclusion first.
-          dependsOn: [this.identity.secretAccess, ...this.identity.projectRoles, this.events.sinkWriterAccess, this.events.defaultSinkExclusion],
+          // vision-one: its package object and the grant to read it too.
+          dependsOn: [
+            ...(this.identity.secretAccess ? [this.identity.secretAccess] : []),
+            ...(this.installers ? [this.installers.readerAccess, ...this.installers.objects.values()] : []),
+            ...this.identity.projectRoles,
+            this.events.sinkWriterAccess,
+            this.events.defaultSinkExclusion,
+          ],
         }),
     );
 
@@ -138,11 +163,12 @@ export class GcpSandboxStack extends TerraformStack {
   }
 }
 
-function bootScripts(config: SandboxConfig, vms: readonly GcpVmConfig[], project: string): { vm: GcpVmConfig; script: BootScript }[] {
+function bootScripts(config: SandboxConfig, vms: readonly GcpVmConfig[], project: string, installers?: InstallerPackages): { vm: GcpVmConfig; script: BootScript }[] {
   const out: { vm: GcpVmConfig; script: BootScript }[] = [];
   for (const vm of vms) {
     for (let index = 1; index <= vm.count; index++) {
-      out.push({ vm, script: renderBootScript(config, vm, index, { cloud: 'gcp', project, logName: EVENTS_LOG_NAME }) });
+      const installer = installers?.locationOf(installerKindOf(vm));
+      out.push({ vm, script: renderBootScript(config, vm, index, { cloud: 'gcp', project, logName: EVENTS_LOG_NAME, installer }) });
     }
   }
   return out;

@@ -26,10 +26,10 @@ function Invoke-DskitExerciseHttp([string]$Module, [string]$Url) {
         try { [void][Net.Dns]::GetHostAddresses($target) }
         catch { return Write-DskitExerciseResult $Module 'failed' "GET ${Url}: could not resolve $target; the VM needs DNS and outbound HTTP for this test" }
     }
-    $request = @{ Uri = $Url; UseBasicParsing = $true; TimeoutSec = 20 }
+    $request = @{ Uri = $Url; TimeoutSec = 20 }
     if ($Proxy) { $request.Proxy = $Proxy }
     try {
-        $response = Invoke-WebRequest @request
+        $response = Invoke-WebRequest -UseBasicParsing @request
         Write-DskitExerciseResult $Module 'ok' "GET ${Url}: HTTP $([int]$response.StatusCode)"
     } catch {
         $status = $null

@@ -5,7 +5,8 @@
  * something known at synth.
  */
 import { PACKAGE_ROOT, effectivePolicy, formatPlaceholderProblems, placeholderProblems, vmsOf, type Cloud, type SandboxConfig } from '../config';
-import { contextPath, knownPolicyId } from '../context';
+import { changesOf, contextPath, knownPolicyId } from '../context';
+import { TASK_CREATED } from '../manager/sandbox-tasks';
 import { platformOf } from './index';
 import { DEFAULT_SIGNING_KEY_FILE, defaultSigningKey } from './signing-key';
 import * as path from 'node:path';
@@ -17,7 +18,23 @@ export function deployBlockers(config: SandboxConfig, configFile: string, cloud:
     placeholderProblems(config).filter((p) => !p.path.startsWith(otherCloud)),
   );
   const keyProblem = missingSigningKey(config, configFile, cloud);
-  return [...lines, ...unresolvedPolicies(config, configFile, cloud), ...(keyProblem ? [keyProblem] : [])];
+  const taskProblem = missingPolicyTasks(config, configFile, cloud);
+  return [...lines, ...unresolvedPolicies(config, configFile, cloud), ...(keyProblem ? [keyProblem] : []), ...(taskProblem ? [taskProblem] : [])];
+}
+
+/**
+ * vision-one: the Agent Installer's agents activate with the manager's default policy; the
+ * sandbox's event-based tasks (dskit policy ensure, recorded in dskit.context.json) give them the
+ * configured one. Without them every VM would activate on the wrong policy: the deploy waits.
+ * The record is what synth can know without asking the manager (`dskit verify` checks the tasks).
+ */
+export function missingPolicyTasks(config: SandboxConfig, configFile: string, cloud: Cloud, dir?: string): string | undefined {
+  if (config.manager.type !== 'vision-one' || !vmsOf(config, cloud).some((vm) => vm.count > 0)) return undefined;
+  if (changesOf(config.name, dir).some((c) => c.kind === TASK_CREATED)) return undefined;
+  return (
+    `${configFile}: manager.type: vision-one, but ${contextPath(dir)} records no event-based task of sandbox ${config.name}: ` +
+    "the agents would keep the manager's default policy; run `npx dskit policy ensure` (needs the API key) first"
+  );
 }
 
 /**
@@ -44,7 +61,8 @@ export function unresolvedPolicies(config: SandboxConfig, configFile: string, cl
 /** Set when the cloud's Linux VMs would verify the agent package but no signing key is available. */
 export function missingSigningKey(config: SandboxConfig, configFile: string, cloud: Cloud): string | undefined {
   const hasLinux = vmsOf(config, cloud).some((vm) => vm.count > 0 && platformOf(vm) === 'linux');
-  if (!config.manager.verifyPackageSignature || !hasLinux || defaultSigningKey()) return undefined;
+  // vision-one: the Agent Installer packages' SHA-256 is pinned in the scripts; no key is used.
+  if (config.manager.type === 'vision-one' || !config.manager.verifyPackageSignature || !hasLinux || defaultSigningKey()) return undefined;
   return (
     `${configFile}: manager.verifyPackageSignature: true, but there is no agent signing key at ` +
     `${path.relative(PACKAGE_ROOT, DEFAULT_SIGNING_KEY_FILE)}: the Linux VMs would refuse the agent package; ` +

@@ -13,6 +13,10 @@ export type ScriptPlatform = 'linux' | 'windows';
 /** EC2's limit on user data (before base64). */
 export const AWS_USER_DATA_LIMIT = 16 * 1024;
 
+import type { InstallerLocation } from './installers';
+
+export { INSTALLER_BUCKET_PLACEHOLDER, type InstallerLocation } from './installers';
+
 /** Optional for both clouds. */
 interface CommonScriptParams {
   /** The manager's base URL, overriding the config's (`--manager-url`). @default from `manager` */
@@ -22,6 +26,11 @@ interface CommonScriptParams {
    * @default agents/keys/ds-agent-signing-key.asc when it exists
    */
   readonly signingKey?: string;
+  /**
+   * vision-one: where the VM downloads its Agent Installer package from.
+   * @default INSTALLER_BUCKET_PLACEHOLDER and the package's object name
+   */
+  readonly installer?: InstallerLocation;
 }
 
 /** What only the cloud knows at synth time (values may be CDK tokens / Terraform expressions). */

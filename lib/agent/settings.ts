@@ -1,11 +1,24 @@
 /** What a boot script needs from sandbox.yaml for one VM, resolved once for either platform. */
-import { displayName, effectivePolicy, managerEndpoints, type Cloud, type SandboxConfig, type VmConfig } from '../config';
+import { displayName, effectivePolicy, installerKindOf, managerEndpoints, type Cloud, type SandboxConfig, type VmConfig } from '../config';
 import { contextPath, knownPolicyId } from '../context';
+import { installerPackage, type InstallerPackage } from './installers';
+import { linuxOsFacts, unameArch } from './platforms';
 import { checkSigningKey, defaultSigningKey, DEFAULT_SIGNING_KEY_FILE } from './signing-key';
+import type { ScriptPieces } from './sources';
 
 export interface ScriptSettings {
   readonly cloud: Cloud;
   readonly displayName: string;
+  /** The pieces of agents/ the script is made of (lib/agent/sources.ts). */
+  readonly pieces: ScriptPieces;
+  /** Linux: the platform the script was made for (the manager's name: `Debian_12`); it refuses to run on another. */
+  readonly expectedPlatform: string;
+  /** Linux: a glob of /etc/os-release's `ID:VERSION_ID` on that platform (empty for Windows). */
+  readonly osRelease: string;
+  /** The architecture the script may run on (`x86_64`, `aarch64`); empty: any (the classic path downloads the VM's own). */
+  readonly expectedArch: string;
+  /** vision-one: the VM's Agent Installer package (its digest is pinned in the script). */
+  readonly installer?: InstallerPackage;
   readonly managerUrl: string;
   readonly activationUrl: string;
   /** Empty on a single-tenant DSM. */
@@ -60,32 +73,42 @@ export function scriptSettings(config: SandboxConfig, cloud: Cloud, vm: VmConfig
   const endpoints = managerEndpoints(config.manager, overrides.managerUrl);
   const policy = effectivePolicy(config, vm);
   const m = config.manager;
-  const signingKey = overrides.signingKey !== undefined ? checkSigningKey(overrides.signingKey, 'signingKey') : defaultSigningKey();
+  const visionOne = m.type === 'vision-one';
+  // The Agent Installer path verifies its package by the pinned SHA-256: no signing key.
+  const signingKey = visionOne ? undefined : overrides.signingKey !== undefined ? checkSigningKey(overrides.signingKey, 'signingKey') : defaultSigningKey();
   const warnings: string[] = [];
   const policyId = knownPolicyId(policy);
-  if (policyId === undefined) {
+  // vision-one: the policy is the event-based task's (dskit policy ensure), not the script's.
+  if (policyId === undefined && !visionOne) {
     warnings.push(
       `policy "${policy.name}" has no cached id in ${contextPath()}: this script would activate without a policy; ` +
         'run `npx dskit policy resolve` (needs the API key) or give policy.id',
     );
   }
-  if (m.verifyPackageSignature && !signingKey && !vm.os.startsWith('windows')) {
+  if (m.verifyPackageSignature && !signingKey && !vm.os.startsWith('windows') && !visionOne) {
     warnings.push(
       `manager.verifyPackageSignature is on but ${DEFAULT_SIGNING_KEY_FILE} does not exist: the VM will refuse the agent package. ` +
         'Put Trend Micro\'s agent signing key there (docs/agent.md) or set manager.verifyPackageSignature: false',
     );
   }
+  const linux = vm.os.startsWith('windows') ? undefined : linuxOsFacts(vm.os);
   return {
     cloud,
     displayName: displayName(config.name, cloud, vm.name, index),
+    pieces: { cloud, installPath: visionOne ? 'vision-one' : 'classic', family: linux?.family, adminAccess: linux !== undefined && !linux.ssmAgent },
+    expectedPlatform: linux?.platform ?? 'Windows',
+    osRelease: linux?.osRelease ?? '',
+    // An Agent Installer package is built for one architecture (GCP VMs are x86_64).
+    expectedArch: visionOne && linux ? unameArch('arch' in vm ? vm.arch : 'x86_64') : '',
+    installer: visionOne ? installerPackage(m, installerKindOf(vm)) : undefined,
     managerUrl: endpoints.url,
     activationUrl: endpoints.activationUrl,
-    tenantId: m.tenantId ?? '',
-    tenantNumericId: m.tenantNumericId,
+    tenantId: visionOne ? '' : (m.tenantId ?? ''),
+    tenantNumericId: visionOne ? 0 : m.tenantNumericId,
     policyId: policyId ?? 0,
     groupId: policy.groupId ?? 0,
     relayGroupId: policy.relayGroupId ?? 0,
-    tokenSecretName: m.activationTokenSecret,
+    tokenSecretName: visionOne ? '' : m.activationTokenSecret,
     proxy: m.proxy,
     verifySignature: m.verifyPackageSignature,
     signingKey,

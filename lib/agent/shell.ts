@@ -23,6 +23,28 @@ export function stripShellComments(source: string): string {
     .concat('\n');
 }
 
+/**
+ * Drop every line's leading indentation, to fit EC2's 16 KB user data (about 1 % of the compressed
+ * script). Here-document bodies keep theirs (a YAML or JSON one may need it). Safe for agents/: no
+ * quoted string there spans lines, which test/agent/render.test.ts checks by comparing bash's own
+ * canonical listing (`declare -f`) of every function before and after.
+ */
+export function dedentShell(source: string): string {
+  let hereEnd: string | undefined;
+  return source
+    .split('\n')
+    .map((line) => {
+      if (hereEnd !== undefined) {
+        if (line === hereEnd) hereEnd = undefined;
+        return line;
+      }
+      const here = /<<-?\s*['"]?([A-Za-z_][A-Za-z0-9_]*)['"]?\s*$/.exec(line);
+      if (here) hereEnd = here[1];
+      return line.replace(/^[ \t]+/, '');
+    })
+    .join('\n');
+}
+
 /** PowerShell: whole-line `#` comments and blank lines go; here-strings in agents/ hold neither. */
 export function stripPowerShellComments(source: string): string {
   return source

@@ -9,6 +9,7 @@ import { psQuote, stripPowerShellComments } from './shell';
 import type { ScriptSettings } from './settings';
 import { agentSource, windowsSources } from './sources';
 import type { CloudScriptParams } from './index';
+import { INSTALLER_BUCKET_PLACEHOLDER } from './installers';
 import type { RenderedScript } from './linux';
 
 const assign = (vars: readonly (readonly [string, string | number | boolean])[]) =>
@@ -17,10 +18,32 @@ const assign = (vars: readonly (readonly [string, string | number | boolean])[])
     .join('');
 
 /** Values only the deploy knows (CDK tokens, Terraform expressions): they stay outside the compressed body. */
-function deployTimeVars(params: CloudScriptParams): [string, string][] {
-  return params.cloud === 'aws'
-    ? [['AwsRegion', params.region], ['WaitHandleUrl', params.waitHandleUrl], ['LogGroupName', params.logGroupName]]
-    : [['GcpProject', params.project], ['LogName', params.logName]];
+function deployTimeVars(s: ScriptSettings, params: CloudScriptParams): [string, string][] {
+  // The project is the token secret's (the Agent Installer path reads no secret).
+  if (params.cloud === 'gcp') return [...(s.installer ? [] : [['GcpProject', params.project] as [string, string]]), ['LogName', params.logName]];
+  const installer: [string, string][] = s.installer ? [['InstallerBucket', params.installer?.bucket ?? INSTALLER_BUCKET_PLACEHOLDER]] : [];
+  return [['AwsRegion', params.region], ['WaitHandleUrl', params.waitHandleUrl], ['LogGroupName', params.logGroupName], ...installer];
+}
+
+/** The install path's own settings. */
+function pathVars(s: ScriptSettings, params: CloudScriptParams): [string, string | number | boolean][] {
+  if (s.installer) {
+    return [
+      ...(params.cloud === 'gcp' ? [['InstallerBucket', params.installer?.bucket ?? INSTALLER_BUCKET_PLACEHOLDER] as [string, string]] : []),
+      ['InstallerObject', params.installer?.object ?? s.installer.objectName],
+      ['InstallerSha256', s.installer.sha256],
+    ];
+  }
+  return [
+    ['ManagerUrl', s.managerUrl],
+    ['ActivationUrl', s.activationUrl],
+    ['TenantId', s.tenantId],
+    ['TenantNumericId', s.tenantNumericId],
+    ['PolicyId', s.policyId],
+    ['GroupId', s.groupId],
+    ['RelayGroupId', s.relayGroupId],
+    ['TokenSecretName', s.tokenSecretName],
+  ];
 }
 
 /**
@@ -35,38 +58,36 @@ const UNPACK =
 export function renderWindows(s: ScriptSettings, params: CloudScriptParams): RenderedScript {
   const banner =
     `# dskit boot script for ${s.displayName}: installs and activates the Deep Security agent (agents/windows).\n` +
-    "# The activation token is read at boot from the secret store with the VM's identity; it is not in here.\n";
+    (s.installer
+      ? "# The Agent Installer package is read at boot from the stack's storage with the VM's identity; it is not in here.\n"
+      : "# The activation token is read at boot from the secret store with the VM's identity; it is not in here.\n");
   const body =
     assign([
       ['DisplayName', s.displayName],
       ['Cloud', s.cloud],
-      ['ManagerUrl', s.managerUrl],
-      ['ActivationUrl', s.activationUrl],
-      ['TenantId', s.tenantId],
-      ['TenantNumericId', s.tenantNumericId],
-      ['PolicyId', s.policyId],
-      ['GroupId', s.groupId],
-      ['RelayGroupId', s.relayGroupId],
-      ['TokenSecretName', s.tokenSecretName],
+      ...pathVars(s, params),
       ['Proxy', s.proxy],
       ['VerifySignature', s.verifySignature],
       ['SyslogPort', s.syslogPort],
       ['ExpiresAfterHours', s.expiresAfterHours],
       ['BudgetSeconds', s.budgetSeconds],
     ]) +
-    windowsSources(params.cloud)
+    windowsSources(s.pieces)
       .map((file) => stripPowerShellComments(agentSource(file)))
       .join('') +
     'Invoke-DskitMain\n';
-  const head = banner + assign(deployTimeVars(params));
+  const head = banner + assign(deployTimeVars(s, params));
   if (params.cloud !== 'aws') {
     const script = head + body;
     return { script, readable: script };
   }
   const packed = gzipSync(Buffer.from(body, 'utf8'), { level: 9 }).toString('base64');
+  // The Agent Installer path renames the computer and restarts it: EC2Launch v2 runs user data at
+  // every boot only when it says <persist>true</persist> (AWS: "EC2Launch v2 settings", user data).
+  const persist = s.installer ? '<persist>true</persist>\n' : '';
   const script =
     `<powershell>\n${head}` +
     "# The rest is gzip+base64 to fit EC2's 16 KB user data; `npx dskit agent-script --readable` prints it inline.\n" +
-    `$DskitBody = '${packed}'\n${UNPACK}</powershell>\n`;
-  return { script, readable: `<powershell>\n${head}${body}</powershell>\n` };
+    `$DskitBody = '${packed}'\n${UNPACK}</powershell>\n${persist}`;
+  return { script, readable: `<powershell>\n${head}${body}</powershell>\n${persist}` };
 }

@@ -23,8 +23,11 @@ import { Construct } from 'constructs';
 export interface SandboxInstanceRoleProps {
   /** The log group the CloudWatch agent ships DS events to. */
   readonly eventsLogGroup: logs.ILogGroup;
-  /** Name (not ARN) of the Secrets Manager secret holding the activation token. */
-  readonly tokenSecretName: string;
+  /**
+   * Name (not ARN) of the Secrets Manager secret holding the activation token.
+   * @default none: a vision-one sandbox's agents register from their installer package (lib/aws/installer-packages.ts grants its read)
+   */
+  readonly tokenSecretName?: string;
 }
 
 const SECRET_NAME = /^[A-Za-z0-9/_+=.@-]{1,512}$/;
@@ -57,16 +60,16 @@ export class SandboxInstanceRole extends Construct {
   public readonly role: iam.Role;
   /** Shared by every VM, rather than one profile per instance. */
   public readonly instanceProfile: iam.InstanceProfile;
-  /** The ARN pattern the role may read: `arn:...:secret:<name>-??????`. */
-  public readonly tokenSecretArn: string;
+  /** The ARN pattern the role may read: `arn:...:secret:<name>-??????` (none without a token secret). */
+  public readonly tokenSecretArn?: string;
 
   constructor(scope: Construct, id: string, props: SandboxInstanceRoleProps) {
     super(scope, id);
-    if (!SECRET_NAME.test(props.tokenSecretName)) {
+    if (props.tokenSecretName !== undefined && !SECRET_NAME.test(props.tokenSecretName)) {
       throw new Error(`manager.activationTokenSecret: "${props.tokenSecretName}" is not a Secrets Manager secret name (letters, digits, /_+=.@-)`);
     }
     const stack = Stack.of(this);
-    this.tokenSecretArn = secretArnPattern(stack, props.tokenSecretName);
+    this.tokenSecretArn = props.tokenSecretName === undefined ? undefined : secretArnPattern(stack, props.tokenSecretName);
 
     this.role = new iam.Role(this, 'Role', {
       assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com'),
@@ -81,13 +84,15 @@ export class SandboxInstanceRole extends Construct {
         resources: [props.eventsLogGroup.logGroupArn],
       }),
     );
-    this.role.addToPolicy(
-      new iam.PolicyStatement({
-        sid: 'ReadActivationToken',
-        actions: ['secretsmanager:GetSecretValue'],
-        resources: [this.tokenSecretArn],
-      }),
-    );
+    if (this.tokenSecretArn) {
+      this.role.addToPolicy(
+        new iam.PolicyStatement({
+          sid: 'ReadActivationToken',
+          actions: ['secretsmanager:GetSecretValue'],
+          resources: [this.tokenSecretArn],
+        }),
+      );
+    }
     this.instanceProfile = new iam.InstanceProfile(this, 'InstanceProfile', { role: this.role });
 
     Validations.of(this.role).acknowledge({

@@ -9,7 +9,8 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct, type IDependable } from 'constructs';
 import { AWS_USER_DATA_LIMIT, renderBootScript, type BootScript } from '../agent';
-import type { AwsVmConfig, SandboxConfig } from '../config';
+import { installerKindOf, type AwsVmConfig, type SandboxConfig } from '../config';
+import type { InstallerPackages } from './installer-packages';
 import { osImageSpec, pinnedImage, type PinnedImage } from './machine-image';
 import { subnetIndexFor } from './placement';
 
@@ -18,10 +19,13 @@ const MAX_WAIT = Duration.hours(12);
 
 /** Room for the wait condition handle's pre-signed URL, which is only known at deploy time. */
 const HANDLE_URL_ALLOWANCE = 1024;
+/** Room for each other deploy-time value (a bucket name: S3 allows 63 characters). */
+const TOKEN_ALLOWANCE = 64;
 
 /** Fail at synth, not half-way through a deploy, when a boot script cannot fit in user data. */
 export function checkUserDataSize(script: string, displayName: string): void {
-  const bytes = Buffer.byteLength(script, 'utf8') + HANDLE_URL_ALLOWANCE;
+  const otherTokens = Math.max(0, (script.match(/\$\{Token\[/g) ?? []).length - 1);
+  const bytes = Buffer.byteLength(script, 'utf8') + HANDLE_URL_ALLOWANCE + otherTokens * TOKEN_ALLOWANCE;
   if (bytes > AWS_USER_DATA_LIMIT) {
     throw new Error(
       `${displayName}: the boot script needs about ${bytes} bytes of user data (with the wait handle URL); EC2 allows ${AWS_USER_DATA_LIMIT}. ` +
@@ -79,6 +83,8 @@ export interface SandboxVmProps {
   readonly logGroupName: string;
   /** How long the deploy waits for the agent to activate. */
   readonly activationTimeout: Duration;
+  /** vision-one: the stack's Agent Installer packages; the VM downloads its own. @default none (the classic install path) */
+  readonly installers?: InstallerPackages;
   /** What must exist before the VM boots (its role's policy, the events log group). */
   readonly bootDependencies?: readonly IDependable[];
 }
@@ -118,6 +124,7 @@ export class SandboxVm extends Construct {
       region: stack.region,
       waitHandleUrl: this.waitHandle.ref,
       logGroupName: props.logGroupName,
+      installer: props.installers?.locationOf(installerKindOf(vm)),
     });
     this.displayName = this.bootScript.displayName;
     checkUserDataSize(this.bootScript.script, this.displayName);

@@ -83,8 +83,8 @@ export async function runCli(argv: readonly string[], runOpts: RunOptions = {}):
     .action(action(() => require('./commands/policy-resolve')));
   policy
     .command('ensure')
-    .description('create (or find) <sandbox>-policy under a parent, IPS in detect mode; record what changed')
-    .requiredOption('--parent <name>', 'parent policy name')
+    .description('create (or find) <sandbox>-policy under a parent, IPS in detect mode; vision-one: the event-based tasks that assign the policies; record what changed')
+    .option('--parent <name>', 'parent policy name (required but for vision-one, where it is optional)')
     .action(action(() => require('./commands/policy-ensure')));
 
   program

@@ -15,7 +15,7 @@
  * functions, so synth and every other command never load them. Both services index with a delay:
  * a resource deleted a minute ago can still be listed; the caller says so.
  */
-import { SANDBOX_TAG, type Cloud, type SandboxConfig } from '../config';
+import { SANDBOX_TAG, activationTokenSecretOf, type Cloud, type SandboxConfig } from '../config';
 
 export interface Leftover {
   readonly cloud: Cloud;
@@ -165,7 +165,7 @@ export async function listGcpLeftovers(config: SandboxConfig, env: NodeJS.Proces
   const url = `${base}v1/projects/${encodeURIComponent(project)}:searchAllResources`;
   const prefixes = gcpNamePrefixes(config.name);
   // The user's own objects that share the prefix: the token secret they made, the state bucket.
-  const kept = new Set([config.manager.activationTokenSecret, config.gcp.stateBucket].filter((n): n is string => !!n));
+  const kept = new Set([activationTokenSecretOf(config.manager), config.gcp.stateBucket].filter((n): n is string => !!n));
   const found = new Map<string, Leftover>();
   try {
     const auth = new GoogleAuth({ scopes: ['https://www.googleapis.com/auth/cloud-platform'] });

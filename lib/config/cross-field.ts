@@ -3,6 +3,7 @@
  * malformed (that part has its own error), so that one run reports every problem: zod skips an
  * object's refinements as soon as one of its fields has a type or enum error.
  */
+import { installerIssues } from './installers';
 import { cloudSegmentIn } from './names';
 import { cloudCrossFieldIssues } from './cloud-checks';
 export interface CrossFieldIssue {
@@ -102,6 +103,7 @@ export function crossFieldIssues(raw: unknown): CrossFieldIssue[] {
     }
   }
   issues.push(...cloudCrossFieldIssues(raw));
+  issues.push(...installerIssues(raw));
   if (raw.aws === undefined && raw.gcp === undefined) {
     issues.push({ path: [], message: 'configure at least one cloud: an `aws:` or `gcp:` section' });
   }

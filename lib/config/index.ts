@@ -4,3 +4,4 @@ export * from './names';
 export * from './manager-endpoints';
 export * from './placeholders';
 export * from './warnings';
+export * from './installers';

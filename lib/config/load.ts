@@ -11,6 +11,7 @@ import { z } from 'zod';
 import { ConfigError } from './errors';
 import { crossFieldIssues } from './cross-field';
 import { DEFAULT_ENUM_MESSAGE } from './cloud-fields';
+import { resolveInstallerPaths } from './installers';
 import { sandboxSchema, type AwsVmConfig, type SandboxConfig } from './schema';
 import { configWarnings, type ConfigWarning } from './warnings';
 
@@ -102,10 +103,11 @@ export function parseConfig(text: string, file: string): SandboxConfig {
     }
     throw new ConfigError(file, problems);
   }
-  return applyDerivedDefaults(result.data as SandboxConfig);
+  return applyDerivedDefaults(result.data as SandboxConfig, file);
 }
 
-function applyDerivedDefaults(cfg: SandboxConfig): SandboxConfig {
+function applyDerivedDefaults(parsed: SandboxConfig, file: string): SandboxConfig {
+  const cfg = { ...parsed, manager: resolveInstallerPaths(parsed.manager, file) };
   if (!cfg.aws) return cfg;
   const vms: AwsVmConfig[] = cfg.aws.vms.map((vm) => ({
     ...vm,

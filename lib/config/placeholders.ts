@@ -16,7 +16,7 @@ const EXAMPLE_HOST = /(^|\.)example\.(com|org|net)$/i;
 export function placeholderProblems(config: SandboxConfig): PlaceholderProblem[] {
   const out: PlaceholderProblem[] = [];
   const m = config.manager;
-  if (m.tenantId && ZERO_GUID.test(m.tenantId)) {
+  if (m.type !== 'vision-one' && m.tenantId && ZERO_GUID.test(m.tenantId)) {
     out.push({ path: 'manager.tenantId', value: m.tenantId, fix: 'set your tenant GUID (Administration > User Management > API Keys, or the deployment script)' });
   }
   if (m.type === 'workload-security' && m.tenantNumericId === 0) {

@@ -14,7 +14,7 @@ import * as cloud from './cloud-fields';
 export const AWS_OS = ['amazon-linux-2023', 'ubuntu-22.04', 'ubuntu-24.04', 'rhel-9', 'debian-12', 'windows-2022'] as const;
 export const GCP_OS = ['debian-12', 'ubuntu-22.04', 'ubuntu-24.04', 'rhel-9', 'windows-2022'] as const;
 export const ARCHES = ['x86_64', 'arm64'] as const;
-export const MANAGER_TYPES = ['workload-security', 'dsm'] as const;
+export const MANAGER_TYPES = ['workload-security', 'dsm', 'vision-one'] as const;
 export const EXPOSURE_MODES = ['private', 'honeypot'] as const;
 
 export type AwsOs = (typeof AWS_OS)[number];
@@ -116,7 +116,42 @@ const dsmManager = z
   })
   .strict();
 
-export const managerSchema = z.discriminatedUnion('type', [workloadSecurityManager, dsmManager]);
+/** A package file on the user's machine; a relative path is from the config file's folder. */
+const installerPath = z.string().min(1, 'must be the path of the downloaded package file');
+
+/**
+ * The Agent Installer packages downloaded from the Vision One console (Endpoint Security >
+ * Endpoint Inventory > Agent Installer, Server & Workload Protection; Trend: "Deploy agents with
+ * Server & Workload Protection features"): tenant-specific, one per OS and architecture (Linux
+ * `.tar`, Windows `.zip`), so kept out of git (.gitignore: installers/). Each VM needs its OS and
+ * arch's package (lib/config/installers.ts checks; docs/vision-one.md).
+ */
+const installersSchema = z
+  .object({
+    linux: z.object({ x86_64: installerPath.optional(), arm64: installerPath.optional() }).strict().default({}),
+    windows: installerPath.optional(),
+  })
+  .strict();
+
+/**
+ * Trend Vision One Server & Workload Protection: the API of the region's manager
+ * (`https://workload.<region>.cloudone.trendmicro.com/api`, keys from its console in the header
+ * `api-secret-key`), and agents from the tenant's Agent Installer packages, which register
+ * themselves: no activation token, tenant id or package download from the manager.
+ */
+const { tenantId: _tenantId, tenantNumericId: _tenantNumericId, activationTokenSecret: _tokenSecret, ...managerWithoutActivation } = managerCommon;
+const visionOneManager = z
+  .object({
+    type: z.literal('vision-one'),
+    region: z.string().regex(/^[a-z]+(-[a-z]+)?-\d$/, 'must be a Server & Workload Protection region like us-1, de-1, jp-1'),
+    ...managerWithoutActivation,
+    /** Windows: the Authenticode signature of the package's EndpointBasecamp.exe (Linux packages carry none: their SHA-256 is pinned). */
+    verifyPackageSignature: managerCommon.verifyPackageSignature,
+    installers: installersSchema,
+  })
+  .strict();
+
+export const managerSchema = z.discriminatedUnion('type', [workloadSecurityManager, dsmManager, visionOneManager]);
 
 const eventsSchema = z
   .object({
@@ -232,6 +267,10 @@ type ParsedSandbox = z.output<typeof sandboxSchema>;
 export type PolicyConfig = z.output<typeof policySchema>;
 export type VmPolicyConfig = z.output<typeof vmPolicySchema>;
 export type ManagerConfig = z.output<typeof managerSchema>;
+/** A manager whose agents activate with a token: workload-security and dsm. */
+export type ClassicManagerConfig = Exclude<ManagerConfig, { type: 'vision-one' }>;
+export type VisionOneManagerConfig = Extract<ManagerConfig, { type: 'vision-one' }>;
+export type InstallersConfig = VisionOneManagerConfig['installers'];
 export type AwsConfig = NonNullable<ParsedSandbox['aws']>;
 export type GcpConfig = NonNullable<ParsedSandbox['gcp']>;
 export type AwsVmConfig = AwsConfig['vms'][number] & { instanceType: string };

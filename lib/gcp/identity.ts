@@ -15,8 +15,9 @@ export interface SandboxIdentityProps {
   /**
    * The Secret Manager secret holding the activation token. The user creates it beforehand
    * (`gcloud secrets create`); the stack only grants access, so the token never enters Terraform.
+   * @default none: a vision-one sandbox's agents register from their installer package (lib/gcp/installer-packages.ts grants its read)
    */
-  readonly activationTokenSecret: string;
+  readonly activationTokenSecret?: string;
 }
 
 /**
@@ -26,13 +27,14 @@ export interface SandboxIdentityProps {
 export class SandboxIdentity extends Construct {
   public readonly serviceAccount: ServiceAccount;
   public readonly projectRoles: ProjectIamMember[];
-  public readonly secretAccess: SecretManagerSecretIamMember;
+  /** Absent without a token secret (vision-one). */
+  public readonly secretAccess?: SecretManagerSecretIamMember;
   /** `serviceAccount:<email>`, for IAM bindings. */
   public readonly member: string;
 
   constructor(scope: Construct, id: string, props: SandboxIdentityProps) {
     super(scope, id);
-    if (!SECRET_ID.test(props.activationTokenSecret)) {
+    if (props.activationTokenSecret !== undefined && !SECRET_ID.test(props.activationTokenSecret)) {
       throw new Error(
         `manager.activationTokenSecret: got "${props.activationTokenSecret}"; allowed: a Secret Manager secret id, 1-255 letters, digits, - or _`,
       );
@@ -53,11 +55,13 @@ export class SandboxIdentity extends Construct {
           member: this.member,
         }),
     );
-    this.secretAccess = new SecretManagerSecretIamMember(this, 'token-accessor', {
-      project: props.project,
-      secretId: props.activationTokenSecret,
-      role: 'roles/secretmanager.secretAccessor',
-      member: this.member,
-    });
+    if (props.activationTokenSecret !== undefined) {
+      this.secretAccess = new SecretManagerSecretIamMember(this, 'token-accessor', {
+        project: props.project,
+        secretId: props.activationTokenSecret,
+        role: 'roles/secretmanager.secretAccessor',
+        member: this.member,
+      });
+    }
   }
 }

@@ -14,7 +14,7 @@
  */
 import type { z } from 'zod';
 import { ManagerApiError, ManagerSetupError, ManagerUnreachableError, isNotFound } from './errors';
-import { COLLECTIONS, type CollectionPath, type Policy, type SearchCriterion, type SearchFilter } from './model';
+import { COLLECTIONS, type CollectionPath, type EventBasedTask, type Policy, type SearchCriterion, type SearchFilter } from './model';
 import { apiId, apiPath } from './paths';
 import { printableJson, redactDeep, redactor, shown, type Redact } from './redact';
 import { DEFAULT_RETRY, isServerError, rateLimitBackoffMs, backoffMs, type RetryPolicy } from './retry';
@@ -24,6 +24,7 @@ import {
   computerGroupSchema,
   computerSchema,
   describeIssue,
+  eventBasedTaskSchema,
   ignoredSchema,
   ipsAssignmentsSchema,
   ipsRuleOverrideSchema,
@@ -122,6 +123,7 @@ export type ComputerGroupRecord = z.output<typeof computerGroupSchema>;
 export type ApplicationTypeRecord = z.output<typeof applicationTypeSchema>;
 export type ApiKeyCurrentRecord = z.output<typeof apiKeyCurrentSchema>;
 export type SettingValueRecord = z.output<typeof settingValueSchema>;
+export type EventBasedTaskRecord = z.output<typeof eventBasedTaskSchema>;
 
 const ITEM_SCHEMAS = {
   computers: computerSchema,
@@ -129,6 +131,7 @@ const ITEM_SCHEMAS = {
   intrusionpreventionrules: ipsRuleSchema,
   computergroups: computerGroupSchema,
   applicationtypes: applicationTypeSchema,
+  eventbasedtasks: eventBasedTaskSchema,
 } as const;
 type ItemOf<P extends CollectionPath> = z.output<(typeof ITEM_SCHEMAS)[P]>;
 
@@ -336,6 +339,17 @@ export class ManagerClient {
     return this.searchComputers([stringStartsWith('displayName', prefix)], expand);
   }
 
+  /**
+   * Computers whose host name starts with `prefix` in any case: an agent that registered itself
+   * (vision-one) is known by its host name, and Windows reports it in capitals. Every letter of the
+   * prefix is a one-character wildcard, then the answer is filtered without case.
+   */
+  async computersWithHostNamePrefix(prefix: string, expand: readonly ComputerExpand[] = ['computerStatus']): Promise<ComputerRecord[]> {
+    const pattern = [...prefix].map((ch) => (ch.toLowerCase() !== ch.toUpperCase() ? '_' : escapeWildcards(ch))).join('');
+    const lower = prefix.toLowerCase();
+    return (await this.searchComputers([stringLike('hostName', `${pattern}%`)], expand)).filter((c) => c.hostName?.toLowerCase().startsWith(lower));
+  }
+
   async describeComputer(id: number, expand: readonly ComputerExpand[] = ['computerStatus']): Promise<ComputerRecord> {
     return this.request('GET', apiPath('computers', { id, what: 'computer id' }), computerSchema, { query: { expand } });
   }
@@ -456,6 +470,31 @@ export class ManagerClient {
   /** Drops the policy's overrides of a rule, back to the rule's own settings. */
   async resetPolicyRuleOverrides(policyId: number, ruleId: number) {
     return this.request('DELETE', this.rulePath(policyId, ruleId), ipsRuleOverrideSchema, { query: { overrides: true } });
+  }
+
+  // ---- event-based tasks (how agents that register themselves get a policy) ------------------
+
+  /** Tasks named exactly `name` (the answer is filtered again: how the database compares case is not documented). */
+  async eventBasedTasksNamed(name: string): Promise<EventBasedTaskRecord[]> {
+    return (await this.searchAll('eventbasedtasks', [stringEquals('name', name)])).filter((t) => t.name === name);
+  }
+
+  async describeEventBasedTask(id: number): Promise<EventBasedTaskRecord> {
+    return this.request('GET', apiPath('eventbasedtasks', { id, what: 'event-based task id' }), eventBasedTaskSchema);
+  }
+
+  /** Never retried after an ambiguous failure: use createOnce with eventBasedTasksNamed. */
+  async createEventBasedTask(task: EventBasedTask): Promise<EventBasedTaskRecord> {
+    return this.request('POST', apiPath('eventbasedtasks'), eventBasedTaskSchema, { body: task, create: true });
+  }
+
+  /** A partial modify: only the fields given change (conditions and actions are replaced whole). */
+  async modifyEventBasedTask(id: number, changes: EventBasedTask): Promise<EventBasedTaskRecord> {
+    return this.request('POST', apiPath('eventbasedtasks', { id, what: 'event-based task id' }), eventBasedTaskSchema, { body: changes });
+  }
+
+  async deleteEventBasedTask(id: number): Promise<void> {
+    await this.request('DELETE', apiPath('eventbasedtasks', { id, what: 'event-based task id' }), ignoredSchema);
   }
 
   // ---- the rest preflight needs --------------------------------------------------------------

@@ -10,3 +10,4 @@ export * from './client';
 export * from './create-once';
 export * from './from-config';
 export * from './sandbox-computers';
+export * from './sandbox-tasks';

@@ -110,6 +110,29 @@ export interface ApiKeyCurrent {
   expiryDate?: number;
 }
 
+/** `EventBasedTaskCondition`: `field` from hostname, platform, tag, ...; `value` a Java regex. */
+export interface EventBasedTaskCondition {
+  field: string;
+  key?: string;
+  value?: string;
+}
+
+/** `EventBasedTaskAction`: assign-policy / assign-group / assign-relay take the id in parameterValue. */
+export interface EventBasedTaskAction {
+  type: 'activate' | 'assign-policy' | 'assign-relay' | 'assign-group' | 'deactivate';
+  parameterValue?: number;
+}
+
+export interface EventBasedTask {
+  ID?: number;
+  name?: string;
+  /** The event: `agent-initiated-activation`, `computer-created-by-system`, ... */
+  type?: string;
+  enabled?: boolean;
+  conditions?: EventBasedTaskCondition[];
+  actions?: EventBasedTaskAction[];
+}
+
 /** `SearchCriteria`: exactly one test per criterion. */
 export interface SearchCriterion {
   fieldName?: string;
@@ -149,6 +172,7 @@ export const COLLECTIONS = {
   intrusionpreventionrules: 'intrusionPreventionRules',
   computergroups: 'computerGroups',
   applicationtypes: 'applicationTypes',
+  eventbasedtasks: 'eventBasedTasks',
 } as const;
 export type CollectionPath = keyof typeof COLLECTIONS;
 
@@ -158,4 +182,5 @@ export interface CollectionItem {
   intrusionpreventionrules: IntrusionPreventionRule;
   computergroups: ComputerGroup;
   applicationtypes: ApplicationType;
+  eventbasedtasks: EventBasedTask;
 }

@@ -146,6 +146,19 @@ export const apiKeyCurrentSchema = z.object({
   expiryDate: ms.optional(),
 });
 
+/**
+ * An event-based task (the catalog's EventBasedTask): what happens to computers on an event such as
+ * `agent-initiated-activation`, given conditions (`hostname` matches a Java regex, ...).
+ */
+export const eventBasedTaskSchema = z.object({
+  ID: idSchema,
+  name: z.string().optional(),
+  type: z.string().optional(),
+  enabled: z.boolean().optional(),
+  conditions: z.array(z.object({ field: z.string(), key: z.string().optional(), value: z.string().optional() })).optional(),
+  actions: z.array(z.object({ type: z.string(), parameterValue: z.number().int().optional() })).optional(),
+});
+
 /** Calls whose answer dskit does not read: any JSON, or nothing. */
 export const ignoredSchema = z.unknown();
 

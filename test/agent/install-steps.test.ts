@@ -99,8 +99,9 @@ function sh(cmd: string, env: NodeJS.ProcessEnv = process.env): string {
       { PKG: 'rpm', PACKAGE_FILE: file, VERIFY_SIGNATURE: '1', SIGNING_KEY_ARMORED: trustedKey },
       `SYSTEM_DB="$DSKIT_WORK_DIR/system-rpmdb"; mkdir -p "$SYSTEM_DB"
 rpmkeys() { if [[ " $* " == *" --dbpath "* ]]; then command rpmkeys "$@"; else command rpmkeys --dbpath "$SYSTEM_DB" "$@"; fi; }
-check_package_shape && verify_rpm_signature && echo VERIFIED
+check_package_shape && verify_package_signature && echo VERIFIED
 echo "system keys: $(rpm --dbpath "$SYSTEM_DB" -q gpg-pubkey 2>/dev/null)"`,
+      ['linux/classic.sh', 'linux/verify-rpm.sh'],
     );
 
   test('a package signed with the rendered key passes, and the log names the key id', () => {
@@ -123,7 +124,7 @@ echo "system keys: $(rpm --dbpath "$SYSTEM_DB" -q gpg-pubkey 2>/dev/null)"`,
   });
 });
 
-describe('dpkg -i while another package operation holds the lock (dpkg_install)', () => {
+describe('dpkg -i while another package operation holds the lock (pkg-deb.sh pkg_install_file)', () => {
   const LOCKED = 'dpkg: error: dpkg frontend lock was locked by another process with pid 812';
   /** A stand-in dpkg that fails with `failures` before succeeding; sleep is instant. */
   const install = (name: string, failures: string[], timeout = '600') =>
@@ -134,8 +135,9 @@ describe('dpkg -i while another package operation holds the lock (dpkg_install)'
 FAILURES=(${failures.map((f) => JSON.stringify(f)).join(' ')})
 dpkg() { local n; n=$(wc -l <"$CALLS"); echo "$*" >>"$CALLS"; if ((n < \${#FAILURES[@]})); then echo "\${FAILURES[n]}"; return 2; fi; echo "Setting up ds-agent"; }
 sleep() { SECONDS=$((SECONDS + $1)); }
-if out=$(dpkg_install /tmp/agent.deb); then echo "OK: $out"; else echo "FAILED: $out"; fi
+if out=$(pkg_install_file /tmp/agent.deb); then echo "OK: $out"; else echo "FAILED: $out"; fi
 echo "calls: $(wc -l <"$CALLS")"`,
+      ['linux/pkg-deb.sh'],
     );
 
   test('waits for the lock and installs once it is free', () => {

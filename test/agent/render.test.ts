@@ -3,8 +3,14 @@ import { spawnSync } from 'node:child_process';
 import { gunzipSync } from 'node:zlib';
 import { AWS_USER_DATA_LIMIT, findVm, renderBootScript, type CloudScriptParams } from '../../lib/agent';
 import { AWS_OS, GCP_OS, type SandboxConfig } from '../../lib/config';
+import { scriptSettings } from '../../lib/agent/settings';
+import { dedentShell, stripShellComments } from '../../lib/agent/shell';
+import { AGENTS_DIR } from '../../lib/agent/sources';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { configWith } from '../helpers/config';
 import { runDskit } from '../helpers/cli';
+import { standInInstallers, visionOneConfig } from '../helpers/vision-one';
 
 // The size of a 4096-bit RSA public key with a signature and user id, armored.
 const BIG_KEY = `-----BEGIN PGP PUBLIC KEY BLOCK-----\n\n${'QUJD'.repeat(760).replace(/.{64}/g, '$&\n')}\n=AbCd\n-----END PGP PUBLIC KEY BLOCK-----\n`;
@@ -35,8 +41,8 @@ const everything = configWith((raw) => {
 });
 
 const variants = (config: SandboxConfig) => [
-  ...config.aws!.vms.map((vm) => ({ cloud: 'aws', vm, boot: renderBootScript(config, vm, 1, awsParams()) })),
-  ...config.gcp!.vms.map((vm) => ({ cloud: 'gcp', vm, boot: renderBootScript(config, vm, 1, gcpParams()) })),
+  ...config.aws!.vms.map((vm) => ({ cloud: 'aws', config, vm, boot: renderBootScript(config, vm, 1, awsParams()) })),
+  ...config.gcp!.vms.map((vm) => ({ cloud: 'gcp', config, vm, boot: renderBootScript(config, vm, 1, gcpParams()) })),
 ];
 
 describe('every rendered variant', () => {
@@ -58,7 +64,7 @@ describe('every rendered variant', () => {
 
   test('the AWS Linux compressed body is exactly the readable script\'s body', () => {
     const boot = all.find((v) => v.cloud === 'aws' && v.boot.platform === 'linux')!.boot;
-    const packed = /DSKIT_BODY='\n([A-Za-z0-9+/=\n]+)'/.exec(boot.script)![1];
+    const packed = /DSKIT_BODY='([A-Za-z0-9+/=]+)'/.exec(boot.script)![1];
     const body = gunzipSync(Buffer.from(packed, 'base64')).toString('utf8');
     expect(boot.readable.endsWith(body)).toBe(true);
     expect(body).toContain("DISPLAY_NAME='ds-eval-aws-l0x-1'");
@@ -80,8 +86,24 @@ describe('shellcheck', () => {
   const minimal = configWith((raw) => {
     raw.manager = { type: 'dsm', url: 'https://dsm.example.com:4119', activationUrl: 'dsm://dsm.example.com:4120/', activationTokenSecret: 's', verifyPackageSignature: false };
   });
-  // The Linux script is the same for every Linux OS of a cloud; what varies is config and cloud.
-  const linux = [...variants(everything), ...variants(minimal)].filter((v) => v.boot.platform === 'linux' && /^(l0x|g0|web)$/.test(v.vm.name));
+  // The Agent Installer path, every OS and arch of both clouds, a proxy set.
+  const pkgs = standInInstallers();
+  afterAll(() => fs.rmSync(pkgs.dir, { recursive: true, force: true }));
+  const visionOne = visionOneConfig(pkgs, (raw) => {
+    raw.manager.proxy = 'http://proxy.internal:3128';
+    raw.aws.vms = everything.aws!.vms.map(({ instanceType: _t, policy: _p, ...vm }) => vm);
+    raw.gcp.vms = everything.gcp!.vms.map(({ policy: _p, ...vm }) => vm);
+  });
+  // Every distinct set of pieces a Linux script is made of (cloud, install path, package family, SSM
+  // agent), with every optional setting and with none.
+  const seen = new Set<string>();
+  const linux = [...variants(everything), ...variants(minimal), ...variants(visionOne)].filter((v) => {
+    if (v.boot.platform !== 'linux') return false;
+    const key = `${v.cloud} ${JSON.stringify(scriptSettings(v.config, v.cloud as 'aws' | 'gcp', v.vm, 1, {}).pieces)} ${v.config === minimal} ${v.config === visionOne}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
   const cases = linux.flatMap((v) => [
     [`${v.cloud} ${v.boot.displayName} (as run)`, v.boot.script],
     [`${v.cloud} ${v.boot.displayName} (readable)`, v.boot.readable],
@@ -91,6 +113,32 @@ describe('shellcheck', () => {
     const r = spawnSync('shellcheck', ['--shell=bash', '--severity=info', '-'], { input: script, encoding: 'utf8' });
     expect(r.stdout).toBe('');
     expect(r.status).toBe(0);
+  });
+});
+
+describe('the AWS body drops indentation (dedentShell) without changing what bash runs', () => {
+  const files = fs
+    .readdirSync(path.join(AGENTS_DIR, 'linux'), { recursive: true, encoding: 'utf8' })
+    .filter((f) => f.endsWith('.sh'))
+    .map((f) => path.join(AGENTS_DIR, 'linux', f));
+
+  test.each(files.map((f) => [path.relative(AGENTS_DIR, f), f]))('%s: bash lists the same functions before and after', (_name, file) => {
+    // bash's `declare -f` prints every function in its canonical form: a changed string literal
+    // (an indented line inside quotes) or a changed here-document would show.
+    const listing = (source: string) => {
+      const r = spawnSync('bash', ['-c', 'eval "$(cat)"; declare -f'], { input: source, encoding: 'utf8' });
+      expect(r.status).toBe(0);
+      return r.stdout;
+    };
+    const source = stripShellComments(fs.readFileSync(file, 'utf8'));
+    const before = listing(source);
+    expect(before).toMatch(/\(\) *\n\{/);
+    expect(listing(dedentShell(source))).toBe(before);
+  });
+
+  test('here-documents keep their indentation (the GCP Ops Agent YAML needs it)', () => {
+    const s = 'f() {\n  cat >x <<CONF\nlogging:\n  receivers: {}\nCONF\n  echo done\n}\n';
+    expect(dedentShell(s)).toBe('f() {\ncat >x <<CONF\nlogging:\n  receivers: {}\nCONF\necho done\n}\n');
   });
 });
 

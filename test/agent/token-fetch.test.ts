@@ -1,6 +1,6 @@
 /**
  * Reading the activation token while IAM catches up (issue 9 item 6): the shared retry loop
- * (dskit_fetch_token in agents/linux/install-agent.sh) and GCP's one try (agents/linux/gcp/secret.sh),
+ * (dskit_fetch_token in agents/linux/classic.sh, dskit_identity_retry in install-agent.sh) and GCP's one try (agents/linux/gcp/secret.sh),
  * sourced into a real bash. Only the network is stubbed: curl_metadata / curl_tls answer as the
  * metadata server and Secret Manager do, and `sleep` advances bash's SECONDS instead of sleeping,
  * so a 10-minute budget runs in milliseconds.
@@ -66,6 +66,8 @@ ${Object.entries({ DSKIT_BUDGET_SECONDS: '600', DSKIT_ATTEMPTS: '4', DSKIT_BACKO
   .map(([k, v]) => `${k}=${quote(v)}`)
   .join('\n')}
 source ${JSON.stringify(path.join(AGENTS_DIR, 'linux/install-agent.sh'))}
+source ${JSON.stringify(path.join(AGENTS_DIR, 'linux/classic.sh'))}
+source ${JSON.stringify(path.join(AGENTS_DIR, 'linux/gcp/metadata.sh'))}
 source ${JSON.stringify(path.join(AGENTS_DIR, 'linux/gcp/secret.sh'))}
 LOG_FILE=${JSON.stringify(path.join(dir, 'dskit.log'))}
 DISPLAY_NAME=lab-gcp-web-1 CLOUD=gcp GCP_PROJECT=p-1 TOKEN_SECRET_NAME=ds-token PROXY=''

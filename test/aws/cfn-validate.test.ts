@@ -20,7 +20,7 @@ interface Findings {
 function validationFindings(config: SandboxConfig): Findings {
   const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'dskit-cfnval-'));
   try {
-    const app = new App({ outdir, context: { '@aws-cdk/core:validateAgainstDefaultRules': true } });
+    const app = new App({ outdir, postCliContext: { '@aws-cdk/core:validateAgainstDefaultRules': true } });
     new AwsSandboxStack(app, 'val', { config, env: { region: 'ap-northeast-1' } });
     app.synth();
     const report = JSON.parse(fs.readFileSync(path.join(outdir, 'validation-report.json'), 'utf8'));

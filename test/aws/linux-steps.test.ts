@@ -35,7 +35,7 @@ let counter = 0;
 function run(body: string, vars: Record<string, string> = {}): Run {
   const dir = path.join(work, String(++counter));
   fs.mkdirSync(path.join(dir, 'work'), { recursive: true });
-  const sources = ['install-agent.sh', 'aws/secret.sh', 'aws/outcome.sh', 'aws/events.sh', 'aws/admin.sh'].map((f) => `source ${bashQuote(path.join(AGENTS_DIR, 'linux', f))}`);
+  const sources = ['install-agent.sh', 'pkg-deb.sh', 'classic.sh', 'verify-deb.sh', 'aws/sigv4.sh', 'aws/secret.sh', 'aws/outcome.sh', 'aws/events.sh', 'aws/distro-deb.sh', 'aws/admin.sh'].map((f) => `source ${bashQuote(path.join(AGENTS_DIR, 'linux', f))}`);
   const settings = { DSKIT_ATTEMPTS: '8', DSKIT_BACKOFF_CAP: '30', DSKIT_BUDGET_SECONDS: '1080', ...vars };
   const script = [
     ...Object.entries(settings).map(([k, v]) => `${k}=${bashQuote(v)}`),
@@ -223,7 +223,8 @@ cat "$DSKIT_WORK_DIR/urls" "$DSKIT_WORK_DIR/calls" 2>/dev/null`;
   });
 
   test('RHEL 9 arm64: the regional linux_arm64 .rpm', () => {
-    const r = run(debian(`command() { if [[ $1 == -v && $2 == dpkg ]]; then return 1; fi; builtin command "$@"; }
+    // An .rpm system's script has pkg-rpm.sh where a .deb system's has pkg-deb.sh.
+    const r = run(debian(`source ${bashQuote(path.join(AGENTS_DIR, 'linux', 'pkg-rpm.sh'))}
 rpm() { echo "rpm $*" >>"$DSKIT_WORK_DIR/calls"; }
 FAKE_MACHINE=aarch64`));
     expect(r.stdout).toContain('https://s3.ap-northeast-1.amazonaws.com/amazon-ssm-ap-northeast-1/latest/linux_arm64/amazon-ssm-agent.rpm');

@@ -136,7 +136,7 @@ function scriptSignatures(requests: readonly GeneratedRequest[]): { canonical: s
     const args = [r.accessKeyId, r.secretAccessKey, r.sessionToken, r.region, r.service, amzDate(r.date), r.method, r.path, r.body].map(bashQuote).join(' ');
     return `h=(${headers})\nsigv4_sign ${args} h || echo FAILED\nprintf '%s' "$SIGV4_CANONICAL_REQUEST" | base64 -w0; echo; printf '%s\\n' "$SIGV4_AUTHORIZATION"`;
   });
-  const script = `set -u\nexport LC_ALL=C\nsource ${bashQuote(path.join(AGENTS_DIR, 'linux', 'aws', 'secret.sh'))}\n${calls.join('\n')}\n`;
+  const script = `set -u\nexport LC_ALL=C\nsource ${bashQuote(path.join(AGENTS_DIR, 'linux', 'aws', 'sigv4.sh'))}\n${calls.join('\n')}\n`;
   // A file, not `bash -c`: the script is longer than one argument may be.
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dskit-sigv4-'));
   const file = path.join(dir, 'sign.sh');
@@ -231,7 +231,7 @@ describe('no secret of the signing reaches any command the script runs', () => {
     }
     log = path.join(dir, 'exec.log');
     const script = `export LC_ALL=C SHIM_LOG=${bashQuote(log)} PATH=${bashQuote(shims)}
-source ${bashQuote(path.join(AGENTS_DIR, 'linux', 'aws', 'secret.sh'))}
+source ${bashQuote(path.join(AGENTS_DIR, 'linux', 'aws', 'sigv4.sh'))}
 headers=("Content-Type: application/x-amz-json-1.1" "Host: secretsmanager.ap-northeast-1.amazonaws.com" "X-Amz-Target: secretsmanager.GetSecretValue")
 sigv4_sign ASIAEXAMPLEEXAMPLE00 ${bashQuote(secret)} ${bashQuote(session)} ap-northeast-1 secretsmanager ${amzDate} POST / '{"SecretId":"x"}' headers
 curl_tls() { curl --silent --show-error --connect-timeout 1 --max-time 2 "$@"; }

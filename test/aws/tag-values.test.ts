@@ -58,7 +58,7 @@ describe('aws-cdk-lib\'s CloudFormation validation reports a bad tag value as FA
   beforeAll(() => {
     const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'dskit-tags-'));
     try {
-      const app = new App({ outdir, context: { '@aws-cdk/core:validateAgainstDefaultRules': true } });
+      const app = new App({ outdir, postCliContext: { '@aws-cdk/core:validateAgainstDefaultRules': true } });
       // What the config refuses, forced past it: the template check must still catch it.
       new AwsSandboxStack(app, 'tags', { config: { ...configWith(), owner: 'Jane Doe (SecOps)' }, env: { region: 'ap-northeast-1' } });
       expect(() => app.synth()).toThrow(/F3031/);

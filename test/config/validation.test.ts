@@ -98,7 +98,7 @@ describe('sandbox.yaml validation', () => {
       'sandbox.yaml: manager.activationUrl: missing; required (string)',
     ]);
     expect(problemsOf((r) => (r.manager.type = 'on-prem'))).toEqual([
-      'sandbox.yaml: manager.type: got "on-prem"; allowed: workload-security | dsm',
+      'sandbox.yaml: manager.type: got "on-prem"; allowed: workload-security | dsm | vision-one',
     ]);
   });
 

@@ -22,11 +22,7 @@ dskit_setup_admin_access() {
     *) echo "AWS publishes no SSM agent package for $(uname -m)"; return 1 ;;
   esac
   base="https://s3.$AWS_REGION.amazonaws.com/amazon-ssm-$AWS_REGION/latest"
-  if command -v dpkg >/dev/null; then
-    install_downloaded_package "$base/debian_$arch/amazon-ssm-agent.deb" || return 1
-  else
-    install_downloaded_package "$base/linux_$arch/amazon-ssm-agent.rpm" || return 1
-  fi
+  install_downloaded_package "$base/$([[ $PKG == deb ]] && echo debian || echo linux)_$arch/amazon-ssm-agent.$PKG" || return 1
   systemctl enable --now amazon-ssm-agent >/dev/null 2>&1 ||
     { echo "the SSM agent was installed but did not start (systemctl enable --now amazon-ssm-agent)"; return 1; }
   log "admin access: SSM agent installed from $base; Session Manager: aws ssm start-session --target <instance id>"

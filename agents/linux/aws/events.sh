@@ -5,24 +5,6 @@
 EVENTS_FILE=/var/log/dskit/ds-events.log
 CWAGENT_DIR=/opt/aws/amazon-cloudwatch-agent
 
-# Installs packages; on failure prints the command that failed and its last line (the outcome's warning).
-pkg_install() {
-  local out step
-  if command -v dnf >/dev/null; then
-    step="dnf install $*"
-    out=$(dnf install -y -q "$@" 2>&1)
-  else
-    step='apt-get update'
-    out=$(with_package_lock apt-get update -qq) &&
-      step="apt-get install $*" && out=$(with_package_lock apt-get install -y -qq --no-install-recommends "$@")
-  fi || {
-    printf '%s\n' "$out" >>"$LOG_FILE"
-    printf '%s failed: %s\n' "$step" "$(tail -n 1 <<<"$out")"
-    return 1
-  }
-  printf '%s\n' "$out" >>"$LOG_FILE"
-}
-
 # The user rsyslog drops its privileges to, if any (Ubuntu: $PrivDropToUser syslog).
 rsyslog_user() {
   sed -n -e 's/^[[:space:]]*[$]PrivDropToUser[[:space:]]\{1,\}\([^[:space:]#]*\).*/\1/p' \
@@ -37,13 +19,12 @@ prepare_events_dir() {
   [[ -z $user ]] || chown "$user" "$dir"
 }
 
-# Downloads a .deb or .rpm and installs it (dpkg under the package-lock wait; rpm waits for its
-# own lock); on failure prints what failed. The SSM agent (admin.sh) comes the same way.
+# Downloads a package file (of the VM's kind, $PKG) and installs it (pkg-deb.sh, pkg-rpm.sh); on
+# failure prints what failed. The SSM agent (admin.sh) comes the same way.
 install_downloaded_package() {
   local file="$DSKIT_WORK_DIR/${1##*/}" out
   out=$(curl_tls --fail -o "$file" "$1" 2>&1) || { echo "downloading $1 failed: ${out##*$'\n'}"; return 1; }
-  if [[ $file == *.deb ]]; then out=$(with_package_lock dpkg -i "$file"); else out=$(rpm -U --replacepkgs "$file" 2>&1); fi ||
-    { printf '%s\n' "$out" >>"$LOG_FILE" && echo "installing ${file##*/} failed: ${out##*$'\n'}"; return 1; }
+  out=$(pkg_install_file "$file") || { printf '%s\n' "$out" >>"$LOG_FILE" && echo "installing ${file##*/} failed: ${out##*$'\n'}"; return 1; }
   printf '%s\n' "$out" >>"$LOG_FILE"
 }
 
@@ -52,14 +33,9 @@ install_cloudwatch_agent() {
   local arch=amd64 base=https://amazoncloudwatch-agent.s3.amazonaws.com
   [[ -x $CWAGENT_DIR/bin/amazon-cloudwatch-agent-ctl ]] && return 0
   [[ $(uname -m) == aarch64 ]] && arch=arm64
-  if command -v dnf >/dev/null && dnf install -y -q amazon-cloudwatch-agent >>"$LOG_FILE" 2>&1; then
-    return 0
-  fi
-  if command -v dpkg >/dev/null; then
-    install_downloaded_package "$base/debian/$arch/latest/amazon-cloudwatch-agent.deb"
-  else
-    install_downloaded_package "$base/redhat/$arch/latest/amazon-cloudwatch-agent.rpm"
-  fi
+  # Amazon Linux has it in its repository.
+  [[ $PKG == rpm ]] && dnf install -y -q amazon-cloudwatch-agent >>"$LOG_FILE" 2>&1 && return 0
+  install_downloaded_package "$base/$([[ $PKG == deb ]] && echo debian || echo redhat)/$arch/latest/amazon-cloudwatch-agent.$PKG"
 }
 
 dskit_setup_events() {

@@ -1,16 +1,12 @@
 # shellcheck shell=bash
-# GCP: the activation token from Secret Manager, read with the VM's service account. The access
-# token reaches curl as a config on stdin (-K -), and the payload is decoded from a pipe.
+# GCP: the activation token from Secret Manager, read with the VM's service account (metadata.sh).
+# The access token reaches curl as a config on stdin (-K -), and the payload is decoded from a pipe.
 # HTTP 403 returns 2: the deploy granted the service account access moments ago, and IAM takes
 # minutes to apply it (Secret Manager also answers 403 for a secret the caller may not see).
 
-METADATA_URL=http://metadata.google.internal/computeMetadata/v1
-
 cloud_fetch_token_once() {
-  local sa access answer code body data message
-  sa=$(curl_metadata -H 'Metadata-Flavor: Google' "$METADATA_URL/instance/service-accounts/default/token") ||
-    { echo "the metadata server gave no service account token (does the VM have a service account?)"; return 1; }
-  access=$(json_field "$sa" access_token) || { echo "the metadata server's token answer is unreadable"; return 1; }
+  local access answer code body data message
+  access=$(gcp_access_token) || { echo "$access"; return 1; }
   answer=$(printf 'header = "Authorization: Bearer %s"\n' "$access" |
     curl_tls -K - -w '\n%{http_code}' "https://secretmanager.googleapis.com/v1/projects/$GCP_PROJECT/secrets/$TOKEN_SECRET_NAME/versions/latest:access" 2>&1) ||
     { echo "Secret Manager did not answer: $(grep -m1 '^curl:' <<<"$answer" || echo "${answer##*$'\n'}")"; return 1; }

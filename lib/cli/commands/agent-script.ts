@@ -1,5 +1,5 @@
 /** `dskit agent-script --cloud aws|gcp --vm NAME [--index N]`: print a VM's boot script (SPEC §4). */
-import { findVm, platformOf, renderBootScript, type CloudScriptParams } from '../../agent';
+import { INSTALLER_BUCKET_PLACEHOLDER, findVm, platformOf, renderBootScript, type CloudScriptParams } from '../../agent';
 import type { Cloud } from '../../config';
 import { UsageError } from '../errors';
 import type { CommandRun } from '../program';
@@ -40,6 +40,8 @@ export const run: CommandRun<Options> = async (ctx, opts) => {
   const boot = renderBootScript(config, vm, index, params);
   for (const w of boot.warnings) ctx.io.err(`dskit: warning: ${w}`);
   if (opts.cloud === 'aws') ctx.io.err(`dskit: the wait condition URL is a placeholder (${AWS_WAIT_HANDLE_PLACEHOLDER}); CloudFormation sets it at deploy time`);
+  // vision-one: the stack decides where the package is kept (AWS: the CDK asset bucket and key).
+  if (config.manager.type === 'vision-one') ctx.io.err(`dskit: the installer bucket is a placeholder (${INSTALLER_BUCKET_PLACEHOLDER}); the stack sets it`);
   const script = opts.readable ? boot.readable : boot.script;
   ctx.emit({ cloud: opts.cloud, vm: vm.name, index, platform: platformOf(vm), displayName: boot.displayName, script, warnings: boot.warnings }, () => [
     script.replace(/\n$/, ''),

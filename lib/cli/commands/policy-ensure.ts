@@ -7,8 +7,9 @@
 import { cachePolicyId, changesOf, recordChange } from '../../context';
 import { SYSLOG_CONFIG_SETTINGS, createOnce, shown, type Policy, type PolicyRecord, type PolicySettings } from '../../manager';
 import type { CommandRun } from '../program';
-import { EXIT_OK, OperationError } from '../errors';
+import { EXIT_OK, OperationError, UsageError } from '../errors';
 import { managerClient, managerCommand, nearMatchHint } from './manager-session';
+import { ensureSandboxTasks, taskLines } from './vision-one';
 
 export const POLICY_CREATED = 'policy-created';
 export const POLICY_MODIFIED = 'policy-modified';
@@ -32,17 +33,26 @@ function desiredSettings(syslogConfigId: number): PolicySettings {
   return Object.fromEntries(SYSLOG_CONFIG_SETTINGS.map((s) => [s, { value: String(syslogConfigId) }]));
 }
 
-export const run: CommandRun<{ parent: string }> = managerCommand(async (ctx, opts) => {
+export const run: CommandRun<{ parent?: string }> = managerCommand(async (ctx, opts) => {
   const config = ctx.config;
+  const visionOne = config.manager.type === 'vision-one';
+  if (opts.parent === undefined && !visionOne) throw new UsageError("--parent: required option '--parent <name>' not specified");
   const client = managerClient(ctx);
+  if (opts.parent === undefined) {
+    // vision-one, the policy as configured: only the event-based tasks that assign it.
+    const tasks = await ensureSandboxTasks(ctx, client);
+    ctx.emit({ tasks }, () => taskLines(tasks));
+    return EXIT_OK;
+  }
+  const parentName = opts.parent;
   const name = sandboxPolicyName(config.name);
 
-  const parents = await client.policiesNamed(opts.parent);
+  const parents = await client.policiesNamed(parentName);
   if (parents.length !== 1) {
     throw new OperationError(
       parents.length === 0
-        ? `--parent: no policy named "${shown(opts.parent)}" in the manager (names match exactly, case included)${await nearMatchHint(client, opts.parent)}; pick one from Policies in the console`
-        : `--parent: ${parents.length} policies are named "${shown(opts.parent)}" (ids ${parents.map((p) => p.ID).join(', ')}); rename one`,
+        ? `--parent: no policy named "${shown(parentName)}" in the manager (names match exactly, case included)${await nearMatchHint(client, parentName)}; pick one from Policies in the console`
+        : `--parent: ${parents.length} policies are named "${shown(parentName)}" (ids ${parents.map((p) => p.ID).join(', ')}); rename one`,
     );
   }
   const parent = parents[0];
@@ -82,7 +92,7 @@ export const run: CommandRun<{ parent: string }> = managerCommand(async (ctx, op
     if (policy.description === sandboxPolicyDescription(config.name)) recordCreated(policy.ID);
     if (policy.parentID !== parent.ID) {
       throw new OperationError(
-        `"${name}" (id ${policy.ID}) exists under parent id ${policy.parentID ?? 'none'}, not "${opts.parent}" (id ${parent.ID}); ` +
+        `"${name}" (id ${policy.ID}) exists under parent id ${policy.parentID ?? 'none'}, not "${parentName}" (id ${parent.ID}); ` +
           'delete or rename it in the console, or pass the parent it has',
       );
     }
@@ -110,12 +120,15 @@ export const run: CommandRun<{ parent: string }> = managerCommand(async (ctx, op
     }
   }
   cachePolicyId(name, policy.ID, ctx.cwd);
+  // vision-one: then the tasks that assign the configured policies (this one, once the config names it).
+  const tasks = visionOne ? await ensureSandboxTasks(ctx, client) : undefined;
 
-  ctx.emit({ policy: { id: policy.ID, name, parentId: parent.ID }, action, changed }, () => [
+  ctx.emit({ policy: { id: policy.ID, name, parentId: parent.ID }, action, changed, ...(tasks ? { tasks } : {}) }, () => [
     `${name} (id ${policy.ID}, parent "${shown(parent.name ?? '')}" id ${parent.ID}): ${action}`,
     ...changed.map((c) => `  ${c}`),
     ...(action === 'created' || action === 'adopted' ? ['  intrusion prevention: detect', ...Object.keys(settings).map((s) => `  ${s}: ${settings[s].value}`)] : []),
     `to use it, set policy: { name: ${name} } in ${ctx.loadedConfig.file} (its id ${policy.ID} is cached in dskit.context.json)`,
+    ...(tasks ? taskLines(tasks) : []),
   ]);
   return EXIT_OK;
 });

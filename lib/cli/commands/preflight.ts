@@ -4,7 +4,7 @@
  */
 import { missingSigningKey } from '../../agent/deploy-blockers';
 import { awsPlacementChecks } from '../../aws/placement';
-import { CLOUDS, effectivePolicy, formatPlaceholderProblems, placeholderProblems, vmsOf, type PolicyConfig } from '../../config';
+import { CLOUDS, activationTokenSecretOf, effectivePolicy, formatPlaceholderProblems, placeholderProblems, vmsOf, type PolicyConfig } from '../../config';
 import { cachedPolicyId } from '../../context';
 import {
   AGENT_INITIATED_ACTIVATION,
@@ -22,6 +22,7 @@ import type { CommandContext } from '../context';
 import type { CommandRun } from '../program';
 import { EXIT_OK, EXIT_PROBLEM } from '../errors';
 import { nearMatchHint, retryLine } from './manager-session';
+import { installerChecks, visionOneManagerChecks } from './vision-one';
 
 type Outcome = 'PASS' | 'FAIL' | 'SKIP';
 
@@ -131,6 +132,7 @@ async function managerChecks(ctx: CommandContext, client: ManagerClient, clouds:
   } catch (err) {
     checks.push(failure('agent-initiated activation allowed', err));
   }
+  if (config.manager.type === 'vision-one') checks.push(...(await visionOneManagerChecks(ctx, client, failure)));
   return checks;
 }
 
@@ -148,17 +150,23 @@ export const run: CommandRun<{ cloud?: string }> = async (ctx, opts) => {
   );
   const keyProblems = clouds.map((cloud) => missingSigningKey(config, file, cloud)).filter((line) => line !== undefined);
   checks.push(
-    !config.manager.verifyPackageSignature
+    config.manager.type === 'vision-one'
+      ? { outcome: 'SKIP', check: 'agent signing key', detail: "vision-one: each Agent Installer package's SHA-256 is pinned in the boot scripts instead" }
+      : !config.manager.verifyPackageSignature
       ? { outcome: 'SKIP', check: 'agent signing key', detail: 'manager.verifyPackageSignature is off' }
       : keyProblems.length === 0
         ? { outcome: 'PASS', check: 'agent signing key', detail: 'present, or no Linux VMs to verify' }
         : { outcome: 'FAIL', check: 'agent signing key', detail: keyProblems[0] },
   );
-  checks.push({
-    outcome: 'PASS',
-    check: 'activation token secret named',
-    detail: `manager.activationTokenSecret "${config.manager.activationTokenSecret}": store the token there (AWS Secrets Manager / GCP Secret Manager); VMs read it at boot`,
-  });
+  const tokenSecret = activationTokenSecretOf(config.manager);
+  if (tokenSecret === undefined) checks.push(...installerChecks(config, clouds));
+  else {
+    checks.push({
+      outcome: 'PASS',
+      check: 'activation token secret named',
+      detail: `manager.activationTokenSecret "${tokenSecret}": store the token there (AWS Secrets Manager / GCP Secret Manager); VMs read it at boot`,
+    });
+  }
 
   let client: ManagerClient | undefined;
   try {

@@ -19,6 +19,7 @@ import {
   ManagerSetupError,
   isNotFound,
   sandboxComputersOf,
+  visionOneLookalikes,
   type ManagerClient,
   type Policy,
   type SandboxComputer,
@@ -28,6 +29,7 @@ import type { CommandRun } from '../program';
 import { EXIT_OK, EXIT_PROBLEM, UsageError } from '../errors';
 import { managerClient, managerCommand } from './manager-session';
 import { POLICY_CREATED, POLICY_MODIFIED } from './policy-ensure';
+import { describeTaskChange, isTaskChange, undoTaskChange } from './vision-one';
 import { IPS_RULE_STAGED, describeRuleChange, forgetStagedRule, isRuleChange, policyOfChange, undoRuleChange } from '../../rules';
 
 export interface TeardownOptions {
@@ -87,6 +89,7 @@ function describeChange(c: ManagerChange): string {
   if (c.kind === POLICY_CREATED) return `delete policy "${c.name}" (id ${c.id}), created by dskit policy ensure`;
   if (c.kind === POLICY_MODIFIED) return `restore policy "${c.name}" (id ${c.id}) settings changed by dskit policy ensure`;
   if (isRuleChange(c)) return describeRuleChange(c);
+  if (isTaskChange(c)) return describeTaskChange(c);
   return `${c.kind} ${c.id} (unknown kind: left alone)`;
 }
 
@@ -95,6 +98,7 @@ async function undoChange(client: ManagerClient, c: ManagerChange): Promise<'don
     if (c.kind === POLICY_CREATED) await client.deletePolicy(c.id);
     else if (c.kind === POLICY_MODIFIED) await client.modifyPolicy(c.id, c.previous as Policy);
     else if (isRuleChange(c)) return await undoRuleChange(client, c);
+    else if (isTaskChange(c)) await undoTaskChange(client, c);
     else return 'skipped';
     return 'done';
   } catch (err) {
@@ -115,7 +119,9 @@ const firstLine = (err: unknown) => (err instanceof Error ? err.message : String
 /** Every computer of the sandbox on these clouds, each once. */
 async function listSandboxComputers(client: ManagerClient, ctx: CommandContext, clouds: readonly Cloud[]): Promise<SandboxComputer[]> {
   const found = [];
-  for (const cloud of clouds) found.push(...(await client.computersWithDisplayNamePrefix(`${ctx.config.name}-${cloud}-`, ['none'])));
+  // vision-one: agents that registered themselves are known by their host names.
+  if (ctx.config.manager.type === 'vision-one') found.push(...(await visionOneLookalikes(client, ctx.config.name, clouds, ['none'])));
+  else for (const cloud of clouds) found.push(...(await client.computersWithDisplayNamePrefix(`${ctx.config.name}-${cloud}-`, ['none'])));
   const expected = expectedComputers(ctx.config, clouds).map((e) => e.displayName);
   return sandboxComputersOf(found, ctx.config.name, clouds, expected);
 }

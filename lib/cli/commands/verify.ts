@@ -4,11 +4,12 @@
  * difference; with --wait, keep checking (progress on stderr) until clean or out of time.
  */
 import { expectedComputers, type Cloud } from '../../config';
-import { compareComputers, isTransientFailure, shown, type ComputerCheck, type ExpectedEntry, type ManagerClient } from '../../manager';
+import { compareComputers, isTransientFailure, shown, visionOneLookalikes, type ComputerCheck, type ExpectedEntry, type ManagerClient } from '../../manager';
 import type { CommandContext } from '../context';
 import type { CommandRun } from '../program';
 import { EXIT_OK, EXIT_PROBLEM, OperationError } from '../errors';
 import { formatDuration, managerClient, managerCommand, parseDuration, resolvePolicyId, table } from './manager-session';
+import { checkSandboxTasks, type TaskCheck } from './vision-one';
 
 /** Poll often enough to notice activations, rarely enough to stay far from the rate limit. */
 export function pollIntervalMs(waitMs: number): number {
@@ -98,7 +99,11 @@ export const run: CommandRun<{ cloud?: string; wait?: string }> = managerCommand
     try {
       const roundClient = waitMs > 0 ? client.withDeadline(deadline) : client;
       expected ??= await expectedEntries(ctx, roundClient, clouds);
-      const found = await sandboxLookalikes(roundClient, ctx.config.name, clouds);
+      // vision-one: agents that registered themselves are known by their host names.
+      const found =
+        ctx.config.manager.type === 'vision-one'
+          ? await visionOneLookalikes(roundClient, ctx.config.name, clouds)
+          : await sandboxLookalikes(roundClient, ctx.config.name, clouds);
       for (const c of found) messages.set(c.ID, c.computerStatus?.agentStatusMessages ?? []);
       rows = compareComputers(expected, found);
       if (rows.every((r) => r.findings.length === 0)) break;
@@ -120,7 +125,9 @@ export const run: CommandRun<{ cloud?: string; wait?: string }> = managerCommand
   const expectedCount = expected.length;
   const waited = Date.now() - started;
 
-  const ok = rows.every((r) => r.findings.length === 0);
+  // vision-one: the event-based tasks that give the computers their policy.
+  const tasks: TaskCheck[] = ctx.config.manager.type === 'vision-one' ? await checkSandboxTasks(ctx, client) : [];
+  const ok = rows.every((r) => r.findings.length === 0) && tasks.every((t) => t.problems.length === 0);
   const final = rows;
   ctx.emit(
     {
@@ -133,6 +140,7 @@ export const run: CommandRun<{ cloud?: string; wait?: string }> = managerCommand
         // The agent check is about `active`: a `warning` agent is not "offline" (agentStatus has the real one).
         status: r.findings.length === 0 ? 'ok' : r.findings.map((f) => (f === 'offline' ? 'not-active' : f)).join(','),
       })),
+      ...(ctx.config.manager.type === 'vision-one' ? { eventBasedTasks: tasks } : {}),
     },
     () => [
       ...table(
@@ -145,9 +153,10 @@ export const run: CommandRun<{ cloud?: string; wait?: string }> = managerCommand
           describe(r, messages),
         ]),
       ),
+      ...tasks.map((t) => `event-based task ${shown(t.name)}${t.id !== undefined ? ` (id ${t.id})` : ''}: ${t.problems.length === 0 ? 'ok' : t.problems.map((p) => shown(p, 200)).join('; ')}`),
       ok
         ? `verify: all ${expectedCount} computers of ${ctx.config.name} are present, their agents active and on their policies`
-        : `verify: ${summary(final)}${waitMs > 0 ? ` after waiting ${formatDuration(waited)}` : ''}; see the rows above`,
+        : `verify: ${[summary(final), ...(tasks.some((t) => t.problems.length > 0) ? ['event-based tasks differ'] : [])].filter(Boolean).join(', ')}${waitMs > 0 ? ` after waiting ${formatDuration(waited)}` : ''}; see the rows above`,
     ],
   );
   return ok ? EXIT_OK : EXIT_PROBLEM;

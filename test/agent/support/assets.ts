@@ -13,7 +13,17 @@ export const FIXTURE_DIR = path.join(REPO_ROOT, 'test', 'fixtures', 'fake-agent-
 export const MANAGER_HOST = 'dsm.test.dskit.internal';
 export const AWS_REGION = 'ap-northeast-1';
 export const WAIT_HANDLE_HOST = 'cloudformation-waitcondition-ap-northeast-1.s3.amazonaws.com';
-export const TLS_NAMES = [MANAGER_HOST, `secretsmanager.${AWS_REGION}.amazonaws.com`, WAIT_HANDLE_HOST, 'secretmanager.googleapis.com'];
+/** vision-one: the bucket names the installer package is served from (the CDK bootstrap bucket's form; the stack's own on GCP). */
+export const AWS_INSTALLER_BUCKET = `cdk-hnb659fds-assets-000000000000-${AWS_REGION}`;
+export const GCP_INSTALLER_BUCKET = 'ds-eval-dskit-installers-00000000';
+export const TLS_NAMES = [
+  MANAGER_HOST,
+  `secretsmanager.${AWS_REGION}.amazonaws.com`,
+  WAIT_HANDLE_HOST,
+  'secretmanager.googleapis.com',
+  `${AWS_INSTALLER_BUCKET}.s3.${AWS_REGION}.amazonaws.com`,
+  'storage.googleapis.com',
+];
 
 export interface TestAssets {
   readonly dir: string;

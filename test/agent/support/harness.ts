@@ -76,6 +76,8 @@ export interface ScenarioOptions {
   readonly secretDeniedReads?: number;
   /** A CONNECT proxy on CLOUD_API_ADDRESS:PROXY_PORT. */
   readonly proxy?: boolean;
+  /** vision-one: the installer package and the manager (fake-agent-endpoints/server.ts Scenario.visionOne). */
+  readonly visionOne?: Scenario['visionOne'];
 }
 
 /** What the doubles play for one case: the same manager, cloud identities and names for every platform. */
@@ -97,6 +99,7 @@ export function testScenario(o: ScenarioOptions): Scenario {
     gcp: { project: 'dskit-e2e-project', accessToken: 'ya29.fake-access-token' },
     secretDeniedReads: o.secretDeniedReads,
     proxy: o.proxy ? { port: PROXY_PORT, hosts: Object.fromEntries(TLS_NAMES.map((n) => [n, n === MANAGER_HOST ? MANAGER_ADDRESS : CLOUD_API_ADDRESS])) } : undefined,
+    visionOne: o.visionOne,
   };
 }
 
@@ -159,12 +162,35 @@ export interface CaseOptions {
   readonly secretDeniedReads?: number;
   /** A CONNECT proxy on CLOUD_API_ADDRESS:PROXY_PORT (manager.proxy http://127.0.0.2:3128). */
   readonly proxy?: boolean;
+  /** vision-one: the installer package and the manager (fake-agent-endpoints/server.ts Scenario.visionOne). */
+  readonly visionOne?: Scenario['visionOne'];
 }
 
 /** What every boot-script case has: the doubles' events, and the files under the VM's root. */
 export abstract class EndpointsCase {
   readonly events: ServerEvent[] = [];
   abstract readonly root: string;
+  /** The network namespace the doubles (and the VM's script) run in. */
+  protected abstract readonly netns: string;
+
+  /** vision-one: the manager's API inside the namespace (for the CLI run there). */
+  get managerApiUrl(): string {
+    const url = this.ofType('ready')[0]?.managerApi as string | undefined;
+    if (!url) throw new Error('no manager API: the case has no visionOne scenario');
+    return url;
+  }
+
+  /** `dskit ARGS` as a user runs it, inside the namespace (where the manager double is), in `cwd`. */
+  cli(args: readonly string[], cwd: string, env: Record<string, string> = {}): { code: number | null; stdout: string; stderr: string } {
+    const r = spawnSync('ip', ['netns', 'exec', this.netns, process.execPath, path.join(REPO_ROOT, 'bin', 'dskit.js'), ...args], {
+      cwd,
+      encoding: 'utf8',
+      env: { ...process.env, DSKIT_CONFIG: '', ...env },
+      timeout: 180_000,
+    });
+    return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+  }
+
 
   readFile(rel: string): string {
     return fs.readFileSync(path.join(this.root, rel), 'utf8');
@@ -198,7 +224,7 @@ export async function runWatched(command: string, args: string[], token: string,
 export class BootScriptCase extends EndpointsCase {
   readonly root: string;
   private readonly work: string;
-  private readonly netns: string;
+  protected readonly netns: string;
   private server?: ChildProcess;
   private mounted: string[] = [];
 
@@ -235,6 +261,7 @@ export class BootScriptCase extends EndpointsCase {
       managerUpAfterMs: this.opts.managerUpAfterMs,
       proxy: this.opts.proxy,
       secretDeniedReads: this.opts.secretDeniedReads,
+      visionOne: this.opts.visionOne,
     });
     this.server = await startFakeEndpoints(this.netns, scenario, this.work, this.events);
   }
@@ -245,7 +272,8 @@ export class BootScriptCase extends EndpointsCase {
     fs.mkdirSync(path.join(this.root, path.dirname(scriptPath)), { recursive: true });
     fs.writeFileSync(path.join(this.root, scriptPath), script, { mode: 0o700 });
     const envArgs = Object.entries({ PATH: '/usr/sbin:/usr/bin:/sbin:/bin', HOME: '/root', ...env }).map(([k, v]) => `${k}=${v}`);
-    return runWatched('ip', ['netns', 'exec', this.netns, 'chroot', this.root, '/usr/bin/env', '-i', ...envArgs, '/bin/bash', scriptPath], this.opts.token, undefined, this.root);
+    // A UTS namespace of its own: the script may set the host name (vision-one), never this machine's.
+    return runWatched('ip', ['netns', 'exec', this.netns, 'unshare', '--uts', 'chroot', this.root, '/usr/bin/env', '-i', ...envArgs, '/bin/bash', scriptPath], this.opts.token, undefined, this.root);
   }
 
   /** Files the run created or changed (the overlay's upper layer) that contain `needle`. */

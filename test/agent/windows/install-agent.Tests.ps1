@@ -8,6 +8,7 @@ BeforeAll {
     $env:DSKIT_STAND_IN_DIR = $TestDrive
     $DisplayName = 'ds-eval-aws-win-1'; $BudgetSeconds = 600; $Proxy = ''; $TokenSecretName = 'ds-eval-activation-token'
     . (Join-Path $agents 'install-agent.ps1')
+    . (Join-Path $agents 'classic.ps1')
     New-Item -ItemType Directory -Force -Path $DskitDir | Out-Null
     $ErrorActionPreference = 'Continue'
 }

@@ -10,6 +10,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { findVm, renderBootScript } from '../../../lib/agent';
 import { configWith } from '../../helpers/config';
+import { standInInstallers, visionOneConfig } from '../../helpers/vision-one';
 import { STAND_INS, userDataPowerShell } from './support/windows-harness';
 import { PESTER_MANIFEST, pwshPath, windowsSkipReason } from './support/pwsh';
 
@@ -41,6 +42,17 @@ function renderScripts(dir: string): void {
   // What the AWS user data unpacks and runs.
   const packed = /\$DskitBody = '([A-Za-z0-9+/=]+)'/.exec(aws.script)![1];
   fs.writeFileSync(path.join(dir, 'aws-unpacked-body.ps1'), require('node:zlib').gunzipSync(Buffer.from(packed, 'base64')));
+  // The Agent Installer path (vision-one) on both clouds.
+  const pkgs = standInInstallers();
+  try {
+    const v1 = visionOneConfig(pkgs);
+    const installer = { bucket: 'installer-bucket', object: 'x.zip' };
+    const v1aws = renderBootScript(v1, findVm(v1, 'aws', 'win'), 1, { cloud: 'aws', region: 'ap-northeast-1', waitHandleUrl: 'https://h.invalid/', logGroupName: '/x', installer });
+    fs.writeFileSync(path.join(dir, 'vision-one-aws-readable.ps1'), userDataPowerShell(v1aws.readable));
+    fs.writeFileSync(path.join(dir, 'vision-one-gcp-startup-script.ps1'), renderBootScript(v1, findVm(v1, 'gcp', 'win'), 1, { cloud: 'gcp', project: 'my-project', logName: 'ds-events', installer }).script);
+  } finally {
+    fs.rmSync(pkgs.dir, { recursive: true, force: true });
+  }
 }
 
 function runPester(): PesterResult[] {

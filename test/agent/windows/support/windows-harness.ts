@@ -43,6 +43,8 @@ export interface WindowsCaseOptions {
   readonly managerUpAfterMs: number | null;
   readonly secretDeniedReads?: number;
   readonly proxy?: boolean;
+  /** vision-one: the installer package and the manager (fake-agent-endpoints/server.ts Scenario.visionOne). */
+  readonly visionOne?: import('../../../fixtures/fake-agent-endpoints/server').Scenario['visionOne'];
 }
 
 const sh = (cmd: string, args: string[]) => {
@@ -51,9 +53,9 @@ const sh = (cmd: string, args: string[]) => {
   return r.stdout;
 };
 
-/** What EC2Launch v2 runs of `<powershell>...</powershell>` user data: the part between the tags. */
+/** What EC2Launch v2 runs of `<powershell>...</powershell>` user data (and its `<persist>` tag): the part between the tags. */
 export function userDataPowerShell(script: string): string {
-  const m = /^<powershell>\n([\s\S]*)<\/powershell>\n$/.exec(script);
+  const m = /^<powershell>\n([\s\S]*)<\/powershell>\n(<persist>true<\/persist>\n)?$/.exec(script);
   return m ? m[1] : script;
 }
 
@@ -62,7 +64,7 @@ export class WindowsBootScriptCase extends EndpointsCase {
   readonly root: string;
   private readonly work: string;
   private readonly standInDir: string;
-  private readonly netns: string;
+  protected readonly netns: string;
   private readonly caseId: string;
   private server?: ChildProcess;
 
@@ -76,7 +78,7 @@ export class WindowsBootScriptCase extends EndpointsCase {
   }
 
   async start(): Promise<void> {
-    for (const d of ['ProgramData', 'Program Files', 'Users/SYSTEM', 'Windows/Temp']) fs.mkdirSync(path.join(this.root, d), { recursive: true });
+    for (const d of ['ProgramData', 'Program Files', 'Program Files (x86)', 'Users/SYSTEM', 'Windows/Temp']) fs.mkdirSync(path.join(this.root, d), { recursive: true });
     fs.mkdirSync(this.standInDir);
     fs.writeFileSync(path.join(this.work, 'ca.pem'), this.opts.tls.caCert);
     const etc = `/etc/netns/${this.netns}`;
@@ -92,6 +94,7 @@ export class WindowsBootScriptCase extends EndpointsCase {
       managerUpAfterMs: this.opts.managerUpAfterMs,
       secretDeniedReads: this.opts.secretDeniedReads,
       proxy: this.opts.proxy,
+      visionOne: this.opts.visionOne,
     });
     this.server = await startFakeEndpoints(this.netns, scenario, this.work, this.events);
   }
@@ -103,7 +106,10 @@ export class WindowsBootScriptCase extends EndpointsCase {
       PATH: `${path.join(STAND_INS, 'bin')}:${path.dirname(pwsh)}:/usr/local/bin:/usr/bin:/bin`,
       HOME: path.join(this.root, 'Users/SYSTEM'),
       ProgramData: path.join(this.root, 'ProgramData'),
+      // Always set on Windows; the GCP exercise watcher's triggers find the hosts file under it.
+      SystemRoot: path.join(this.root, 'Windows'),
       ProgramFiles: path.join(this.root, 'Program Files'),
+      'ProgramFiles(x86)': path.join(this.root, 'Program Files (x86)'),
       TEMP: path.join(this.root, 'Windows/Temp'),
       TMPDIR: path.join(this.root, 'Windows/Temp'),
       PSModulePath: STAND_INS,
