@@ -32,10 +32,27 @@ function desiredSettings(syslogConfigId: number): PolicySettings {
   return Object.fromEntries(SYSLOG_CONFIG_SETTINGS.map((s) => [s, { value: String(syslogConfigId) }]));
 }
 
+/**
+ * With `events.syslogConfigId: 0` the sandbox policy forwards no events, so nothing reaches
+ * Athena or BigQuery: said before anything is created (a warning, not a refusal: a policy for IPS
+ * alone is a valid choice).
+ */
+export function syslogForwardingMissing(syslogConfigId: number, syslogPort: number): { message: string; fix: string } | undefined {
+  if (syslogConfigId > 0) return undefined;
+  return {
+    message: `is ${syslogConfigId}: the sandbox policy will forward no events (nothing reaches Athena or BigQuery)`,
+    fix:
+      `create a syslog configuration in the manager pointing at 127.0.0.1:${syslogPort} (UDP, CEF, forwarded directly from the agent), ` +
+      'set its id here, and run policy ensure again',
+  };
+}
+
 export const run: CommandRun<{ parent: string }> = managerCommand(async (ctx, opts) => {
   const config = ctx.config;
   const client = managerClient(ctx);
   const name = sandboxPolicyName(config.name);
+  const noForwarding = syslogForwardingMissing(config.events.syslogConfigId, config.events.syslogPort);
+  if (noForwarding) ctx.warn(noForwarding.message, { key: 'events.syslogConfigId', fix: noForwarding.fix });
 
   const parents = await client.policiesNamed(opts.parent);
   if (parents.length !== 1) {
@@ -111,7 +128,7 @@ export const run: CommandRun<{ parent: string }> = managerCommand(async (ctx, op
   }
   cachePolicyId(name, policy.ID, ctx.cwd);
 
-  ctx.emit({ policy: { id: policy.ID, name, parentId: parent.ID }, action, changed }, () => [
+  ctx.emit({ policy: { id: policy.ID, name, parentId: parent.ID, parentName: parent.name ?? null }, action, changed, syslogConfigId: config.events.syslogConfigId || null }, () => [
     `${name} (id ${policy.ID}, parent "${shown(parent.name ?? '')}" id ${parent.ID}): ${action}`,
     ...changed.map((c) => `  ${c}`),
     ...(action === 'created' || action === 'adopted' ? ['  intrusion prevention: detect', ...Object.keys(settings).map((s) => `  ${s}: ${settings[s].value}`)] : []),
