@@ -35,7 +35,12 @@ const sha256 = (data: Buffer | string) => createHash('sha256').update(data).dige
 const short = (hex: string) => `${hex.slice(0, 8)}…${hex.slice(-4)}`;
 
 /** What the key file in agents/keys is, judged by its SHA-256 against Trend's documented values. */
-export function signingKeyCheck(config: SandboxConfig, clouds: readonly Cloud[], file = DEFAULT_SIGNING_KEY_FILE): Check {
+export function signingKeyCheck(
+  config: SandboxConfig,
+  clouds: readonly Cloud[],
+  file = DEFAULT_SIGNING_KEY_FILE,
+  known: { readonly current: string; readonly older: string } = TREND_KEY_SHA256,
+): Check {
   if (!config.manager.verifyPackageSignature) return skip(CHECK, `${KEY} is false: the Linux VMs install the agent package unverified`, KEY);
   // Linux VMs verify the package; Windows checks the MSI's Authenticode signature instead.
   const linux = clouds.some((c) => vmsOf(config, c).some((vm) => vm.count > 0 && platformOf(vm) === 'linux'));
@@ -52,20 +57,20 @@ export function signingKeyCheck(config: SandboxConfig, clouds: readonly Cloud[],
   }
   // The file as saved; a copy whose line endings an editor or git turned into CRLF is the same key.
   const digests = new Set([sha256(bytes), sha256(bytes.toString('utf8').replace(/\r\n/g, '\n'))]);
-  if (digests.has(TREND_KEY_SHA256.current)) {
-    return pass(CHECK, `${shown} is Trend's key for agents 20.0.0-2971 and later (key id ${TREND_KEY_ID}, SHA-256 ${short(TREND_KEY_SHA256.current)})`, KEY);
+  if (digests.has(known.current)) {
+    return pass(CHECK, `${shown} is Trend's key for agents 20.0.0-2971 and later (key id ${TREND_KEY_ID}, SHA-256 ${short(known.current)})`, KEY);
   }
-  if (digests.has(TREND_KEY_SHA256.older)) {
+  if (digests.has(known.older)) {
     return warn(
       CHECK,
-      `${shown} is Trend's older key file, for agents 20.0.0-2593 and earlier (SHA-256 ${short(TREND_KEY_SHA256.older)}); current agents come with a renewed one`,
-      `use ${TREND_KEY_FILE_NAME} from a current agent .zip (SHA-256 ${short(TREND_KEY_SHA256.current)})`,
+      `${shown} is Trend's older key file, for agents 20.0.0-2593 and earlier (SHA-256 ${short(known.older)}); current agents come with a renewed one`,
+      `use ${TREND_KEY_FILE_NAME} from a current agent .zip (SHA-256 ${short(known.current)})`,
       KEY,
     );
   }
   return warn(
     CHECK,
-    `${shown} is not the key Trend documents (its SHA-256 is ${short([...digests][0])}, Trend's ${short(TREND_KEY_SHA256.current)}): the VMs will refuse Trend's packages unless this key signed them`,
+    `${shown} is not the key Trend documents (its SHA-256 is ${short([...digests][0])}, Trend's ${short(known.current)}): the VMs will refuse Trend's packages unless this key signed them`,
     GET_IT,
     KEY,
   );
