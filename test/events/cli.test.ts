@@ -30,9 +30,9 @@ describe('dskit events query / report', () => {
     fs.writeFileSync(gzipped, zlib.gzipSync(exportedLines.slice(half).join('\r\n') + '\r\n'));
     fs.writeFileSync(path.join(dir, 'not-events.txt'), 'hello\nworld\n');
 
-    query = runDskit(['events', 'query', 'firewall-denies', '--from', plain, gzipped]);
-    queryJson = runDskit(['--json', 'events', 'query', 'ips-rules-hit', '--from', plain, gzipped]);
-    reportJson = runDskit(['--json', 'events', 'report', '--from', plain, gzipped]);
+    query = runDskit(['events', 'query', 'firewall-denies', '--from', plain, '--from', gzipped]);
+    queryJson = runDskit(['--json', 'events', 'query', 'ips-rules-hit', '--from', plain, '--from', gzipped]);
+    reportJson = runDskit(['--json', 'events', 'report', '--from', plain, '--from', gzipped]);
     unknown = runDskit(['events', 'query', 'top-talkers', '--from', plain]);
     missing = runDskit(['events', 'query', 'top-source-ips', '--from', path.join(dir, 'nope.log')]);
     noEvents = runDskit(['events', 'query', 'top-source-ips', '--from', path.join(dir, 'not-events.txt')]);
@@ -57,7 +57,7 @@ describe('dskit events query / report', () => {
 
   it('--json gives rows a machine can read, across plain and gzip files', () => {
     expect(queryJson.code).toBe(0);
-    const out = JSON.parse(queryJson.stdout);
+    const out = JSON.parse(queryJson.stdout).data;
     expect(out.report).toBe('ips-rules-hit');
     expect(out.columns).toEqual(['rule_id', 'rule_name', 'action', 'events', 'hosts', 'last_seen']);
     expect(out.rows.map((r: any) => [r.rule_id, r.action, r.events, r.last_seen])).toEqual([
@@ -70,7 +70,7 @@ describe('dskit events query / report', () => {
 
   it('events report runs every report', () => {
     expect(reportJson.code).toBe(0);
-    const out = JSON.parse(reportJson.stdout);
+    const out = JSON.parse(reportJson.stdout).data;
     expect(out.reports.map((r: any) => r.report)).toEqual(['top-source-ips', 'top-destination-ports', 'firewall-denies', 'ips-rules-hit', 'events-per-host-hour']);
     const perHour = out.reports[4].rows;
     expect(perHour.reduce((sum: number, r: any) => sum + r.events, 0)).toBe(SAMPLES.length);
