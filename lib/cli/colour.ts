@@ -1,7 +1,7 @@
 /**
  * Colour on a terminal, never in a pipe, a file or `--json`. The decision follows the ecosystem's
- * conventions, in Node's own order (tty.WriteStream.getColorDepth): `FORCE_COLOR` (non-empty and
- * not 0/false) turns colour on even in a pipe; else `NO_COLOR` (no-color.org: present and not
+ * conventions, in Node's own order (tty.WriteStream.getColorDepth): `FORCE_COLOR` (set, and not
+ * 0/false) turns colour on even in a pipe; else `NO_COLOR` (no-color.org: present and not
  * empty) or `NODE_DISABLE_COLORS` or `TERM=dumb` turn it off; else colour when the stream is a
  * terminal that has colours. The escapes come from Node's `util.styleText` (no dependency).
  */
@@ -13,8 +13,9 @@ export interface ColourStream {
 }
 
 export function colourEnabled(stream: ColourStream | undefined, env: NodeJS.ProcessEnv): boolean {
+  // Present, even empty, forces it (as Node and supports-color read it), unless 0 or false.
   const force = env.FORCE_COLOR;
-  if (force !== undefined && force !== '') return force !== '0' && force.toLowerCase() !== 'false';
+  if (force !== undefined) return force !== '0' && force.toLowerCase() !== 'false';
   if ((env.NO_COLOR !== undefined && env.NO_COLOR !== '') || env.NODE_DISABLE_COLORS !== undefined || env.TERM === 'dumb') return false;
   return stream?.isTTY === true && (stream.hasColors?.(env) ?? false);
 }

@@ -154,6 +154,7 @@ describe('colour', () => {
     expect(colourEnabled(tty, { TERM: 'dumb' })).toBe(false);
     expect(colourEnabled(pipe, { FORCE_COLOR: '1' })).toBe(true);
     expect(colourEnabled(tty, { FORCE_COLOR: '0' })).toBe(false);
+    expect(colourEnabled(pipe, { FORCE_COLOR: '', NO_COLOR: '1' })).toBe(true); // set, even empty, wins (Node, supports-color)
   });
 
   test('painted text carries SGR escapes; unpainted text is the text', () => {
@@ -165,9 +166,9 @@ describe('colour', () => {
     // No cloud credentials of this machine: the AWS checks fail at once, offline.
     const home = fs.mkdtempSync(path.join(os.tmpdir(), 'dskit-colour-'));
     const offline = { HOME: home, AWS_PROFILE: '', AWS_ACCESS_KEY_ID: '', AWS_CONFIG_FILE: path.join(home, 'c'), AWS_SHARED_CREDENTIALS_FILE: path.join(home, 'k'), AWS_EC2_METADATA_DISABLED: 'true', DS_API_KEY: '' };
-    const forced = runDskit(['preflight', '--cloud', 'aws'], { env: { ...offline, FORCE_COLOR: '1', NO_COLOR: '' } });
+    const forced = runDskit(['preflight', '--cloud', 'aws'], { env: { ...offline, FORCE_COLOR: '1', NO_COLOR: undefined } });
     expect(forced.stdout).toMatch(/^\x1b\[1m\x1b\[31mFAIL\x1b\[39m\x1b\[22m {2}no placeholder values/m);
-    const plain = runDskit(['preflight', '--cloud', 'aws'], { env: { ...offline, NO_COLOR: '1', FORCE_COLOR: '' } });
+    const plain = runDskit(['preflight', '--cloud', 'aws'], { env: { ...offline, NO_COLOR: '1', FORCE_COLOR: undefined } });
     expect(plain.stdout).toMatch(/^FAIL {2}no placeholder values/m);
     expect(plain.stdout).not.toContain('\x1b[');
     const json = runDskit(['--json', 'preflight', '--cloud', 'aws'], { env: { ...offline, FORCE_COLOR: '1' } });

@@ -13,9 +13,12 @@ const EXPECTED = ['ds-eval-aws-web-1', 'ds-eval-aws-web-2', 'ds-eval-aws-win-1',
 function underTerminal(lab: Lab, args: string[]): Promise<{ code: number; text: string }> {
   const command = [process.execPath, DSKIT_BIN, '--config', lab.configFile, '--manager-url', lab.url, ...args].map((a) => `'${a}'`).join(' ');
   return new Promise((resolve, reject) => {
+    // No colour settings of the caller's (an empty FORCE_COLOR still counts as set for Node).
+    const env: NodeJS.ProcessEnv = { ...process.env, DS_API_KEY: API_KEY, DSKIT_CONFIG: '', NO_COLOR: '1' };
+    delete env.FORCE_COLOR;
     const child = spawn('script', ['-qec', command, '/dev/null'], {
       cwd: lab.dir,
-      env: { ...process.env, DS_API_KEY: API_KEY, DSKIT_CONFIG: '', NO_COLOR: '1', FORCE_COLOR: '' },
+      env,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let text = '';
@@ -39,10 +42,11 @@ describe('verify --wait on a terminal', () => {
   test('one status line, rewritten each check, naming the computer still waiting; then the table', async () => {
     const late = [...lab.fake.computers.values()].find((c) => c.displayName === 'ds-eval-gcp-web-1')!;
     late.computerStatus = { agentStatus: 'inactive' };
-    // Active after three checks (each searches the aws and the gcp prefix), whatever the machine's speed.
+    // Active only once the third check searches, whatever the machine's speed: each check pages
+    // through the aws and the gcp prefix (two searches each, the second page empty).
     const before = lab.fake.calls('POST', '/computers/search').length;
     const timer = setInterval(() => {
-      if (lab.fake.calls('POST', '/computers/search').length - before >= 6) late.computerStatus = { agentStatus: 'active' };
+      if (lab.fake.calls('POST', '/computers/search').length - before >= 9) late.computerStatus = { agentStatus: 'active' };
     }, 20);
     const r = await underTerminal(lab, ['verify', '--wait', '30s']);
     clearInterval(timer);
