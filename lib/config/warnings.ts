@@ -37,15 +37,18 @@ export function configWarnings(config: SandboxConfig): ConfigWarning[] {
 }
 
 /**
- * For `dskit policy ensure`: with `events.syslogConfigId: 0` the sandbox policy it creates
- * forwards no events, so nothing reaches Athena or BigQuery. Undefined when an id is set.
+ * For `dskit policy ensure` and `dskit preflight`: with `events.syslogConfigId: 0` the sandbox
+ * policy forwards no events, so nothing reaches Athena or BigQuery. A warning, not a refusal: a
+ * policy for IPS alone is a valid choice. Undefined when an id is set.
  */
-export function syslogForwardingWarning(config: SandboxConfig): ConfigWarning | undefined {
-  if (config.events.syslogConfigId !== 0) return undefined;
+export function syslogForwardingWarning(config: SandboxConfig): (ConfigWarning & { readonly fix: string }) | undefined {
+  const { syslogConfigId, syslogPort } = config.events;
+  if (syslogConfigId > 0) return undefined;
   return {
     path: ['events', 'syslogConfigId'],
-    message:
-      `is 0: the sandbox policy will forward no events (nothing reaches Athena or BigQuery); create a syslog configuration in the ` +
-      `manager pointing at 127.0.0.1:${config.events.syslogPort} (UDP, CEF) and set its id here`,
+    message: `is ${syslogConfigId}: the sandbox policy will forward no events (nothing reaches Athena or BigQuery)`,
+    fix:
+      `create a syslog configuration in the manager pointing at 127.0.0.1:${syslogPort} (UDP, CEF, forwarded directly from the agent), ` +
+      'set its id here, and run policy ensure again',
   };
 }

@@ -3,13 +3,11 @@
  * `node --require tsx/cjs activation-wait-main.ts '<json spec>'`. Reads guest attributes as the
  * identity Terraform deploys with (activation-credentials.ts). Exit 1 fails the deploy.
  */
-import { GoogleAuth, Impersonated, OAuth2Client, type AuthClient } from 'google-auth-library';
-import { chooseCredentials, type CredentialChoice } from './activation-credentials';
+import { chooseCredentials } from './activation-credentials';
+import { authClientFor } from './auth-client';
 import { classifyReadFailure, STATUS_KEY, STATUS_NAMESPACE, validateWaitSpec, waitForActivation, type ApiFailure, type StatusRead } from './activation-wait';
 
 const COMPUTE_READONLY = 'https://www.googleapis.com/auth/compute.readonly';
-// Impersonation calls the IAM Credentials API with the source credentials.
-const CLOUD_PLATFORM = 'https://www.googleapis.com/auth/cloud-platform';
 
 /**
  * The Compute Engine API base URL: DSKIT_COMPUTE_ENDPOINT when the deploy reaches Google APIs
@@ -35,25 +33,6 @@ function failureOf(err: unknown): ApiFailure {
   };
 }
 
-async function clientFor(choice: CredentialChoice): Promise<AuthClient> {
-  const { source, impersonate } = choice;
-  const scopes = [impersonate ? CLOUD_PLATFORM : COMPUTE_READONLY];
-  let client: AuthClient;
-  if (source.kind === 'access-token') {
-    const oauth = new OAuth2Client();
-    oauth.setCredentials({ access_token: source.token });
-    client = oauth;
-  } else if (source.kind === 'credentials-json') {
-    client = await new GoogleAuth({ credentials: source.json, scopes }).getClient();
-  } else if (source.kind === 'credentials-file') {
-    client = await new GoogleAuth({ keyFile: source.path, scopes }).getClient();
-  } else {
-    client = await new GoogleAuth({ scopes }).getClient();
-  }
-  if (!impersonate) return client;
-  return new Impersonated({ sourceClient: client as OAuth2Client, targetPrincipal: impersonate, targetScopes: [COMPUTE_READONLY], lifetime: 3600 });
-}
-
 async function main(): Promise<number> {
   let spec;
   try {
@@ -65,7 +44,7 @@ async function main(): Promise<number> {
   }
   const credentials = chooseCredentials(process.env);
   process.stdout.write(`dskit: reading guest attributes with ${credentials.description}\n`);
-  const client = await clientFor(credentials);
+  const client = await authClientFor(credentials, [COMPUTE_READONLY]);
   const base = `${computeEndpoint(process.env)}projects/${encodeURIComponent(spec.project)}/zones/${encodeURIComponent(spec.zone)}/instances`;
 
   const instanceExists = async (instance: string): Promise<boolean | undefined> => {

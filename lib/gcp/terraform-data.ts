@@ -1,8 +1,7 @@
 import { TerraformResource, anyToTerraform, type ITerraformDependable } from 'cdktf';
 import type { Construct } from 'constructs';
 
-/** The first Terraform with the built-in terraform_data resource. */
-export const MIN_TERRAFORM_VERSION = '1.4';
+export { MIN_TERRAFORM_VERSION } from './terraform-version';
 
 export interface TerraformDataProps {
   /** Stored in state; a change is an update, which `replace_triggered_by` on another resource sees. */

@@ -156,8 +156,8 @@ describeE2e.each(['gcp', 'aws'] as const)('%s: Agent Installer, policy by event-
 
   test('verify finds the computer by its host name, active, on the policy, and the task as wanted', () => {
     expect(verify.code).toBe(0);
-    const result = JSON.parse(verify.stdout);
-    expect(result.ok).toBe(true);
+    const { ok, data: result } = JSON.parse(verify.stdout);
+    expect(ok).toBe(true);
     expect(result.computers).toEqual([expect.objectContaining({ displayName: `ds-eval-${cloud}-web-1`, foundPolicyId: POLICY.ID, status: 'ok' })]);
     expect(result.eventBasedTasks).toEqual([{ name: 'dskit-ds-eval-policy-9', id: expect.any(Number), problems: [] }]);
   });

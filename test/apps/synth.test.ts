@@ -24,7 +24,9 @@ describe('dskit synth from the bundled example', () => {
   test('succeeds for both clouds, with the example notice', () => {
     expect(result.code).toBe(0);
     expect(result.stderr).toMatch(/using the bundled example/);
-    expect(JSON.parse(result.stdout).map((r: { cloud: string; ok: boolean }) => [r.cloud, r.ok])).toEqual([
+    const out = JSON.parse(result.stdout);
+    expect(out).toMatchObject({ ok: true, command: 'synth', exitCode: 0, problems: [] });
+    expect(out.data.results.map((r: { cloud: string; ok: boolean }) => [r.cloud, r.ok])).toEqual([
       ['aws', true],
       ['gcp', true],
     ]);

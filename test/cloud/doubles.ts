@@ -25,7 +25,7 @@ export interface Recorded {
 export const AWS_KEY_ID = 'AKIAIOSFODNN7EXAMPLE';
 export const GCP_TOKEN = 'ya29.dskit-test-token';
 
-function readBody(req: http.IncomingMessage): Promise<string> {
+export function readBody(req: http.IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {
     let s = '';
     req.setEncoding('utf8');
@@ -35,12 +35,18 @@ function readBody(req: http.IncomingMessage): Promise<string> {
   });
 }
 
-async function listen(server: http.Server): Promise<string> {
+export async function listen(server: http.Server): Promise<string> {
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
 
 // ---- AWS --------------------------------------------------------------------------------------
+
+/** SigV4's Authorization header: the key id, the date's region and service the request was signed for. */
+export function sigV4Scope(authorization: string | undefined): { keyId: string; region: string; service: string } | undefined {
+  const m = /^AWS4-HMAC-SHA256 Credential=([^/]+)\/\d{8}\/([^/]+)\/([^/]+)\/aws4_request, SignedHeaders=[^,]+, Signature=[0-9a-f]{64}$/.exec(authorization ?? '');
+  return m ? { keyId: m[1], region: m[2], service: m[3] } : undefined;
+}
 
 export interface TaggedResource {
   readonly arn: string;

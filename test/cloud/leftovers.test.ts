@@ -26,7 +26,8 @@ let home: string;
 beforeAll(() => {
   home = fs.mkdtempSync(path.join(os.tmpdir(), 'dskit-home-'));
   // Nothing from this machine's own cloud setup: no profiles, no gcloud ADC, no instance metadata.
-  for (const k of Object.keys(process.env)) if (/^(AWS_|GOOGLE_|GCE_|CLOUDSDK_|METADATA_SERVER)/.test(k)) delete process.env[k];
+  // This machine's cloud settings out (the SDK's own warning switch, test/setup, stays).
+  for (const k of Object.keys(process.env)) if (/^(AWS_|GOOGLE_|GCE_|CLOUDSDK_|METADATA_SERVER)/.test(k) && !/^AWS_SDK_JS_/.test(k)) delete process.env[k];
   Object.assign(process.env, {
     HOME: home,
     CLOUDSDK_CONFIG: path.join(home, 'gcloud'),

@@ -193,7 +193,8 @@ describe('warnings', () => {
   test('syslogConfigId 0 is named for `policy ensure`: the policy would forward no events', () => {
     expect(syslogForwardingWarning(configWith())).toEqual({
       path: ['events', 'syslogConfigId'],
-      message: expect.stringMatching(/^is 0: the sandbox policy will forward no events .* pointing at 127\.0\.0\.1:514/),
+      message: 'is 0: the sandbox policy will forward no events (nothing reaches Athena or BigQuery)',
+      fix: expect.stringMatching(/^create a syslog configuration in the manager pointing at 127\.0\.0\.1:514 \(UDP, CEF/),
     });
     expect(syslogForwardingWarning(configWith((r) => (r.events.syslogConfigId = 3)))).toBeUndefined();
   });

@@ -37,16 +37,16 @@ describe('dskit events query / report', () => {
     fs.writeFileSync(path.join(dir, 'not-events.txt'), 'hello\nworld\n');
 
     const env = { DSKIT_CACHE_DIR: path.join(dir, 'cache') };
-    query = runDskit(['events', 'query', 'firewall-denies', '--from', plain, gzipped], { env });
-    queryJson = runDskit(['--json', 'events', 'query', 'ips-rules-hit', '--from', plain, gzipped], { env });
-    reportJson = runDskit(['events', 'report', '--format', 'json', '--from', plain, gzipped, '--no-cache'], { env });
+    query = runDskit(['events', 'query', 'firewall-denies', '--from', plain, '--from', gzipped], { env });
+    queryJson = runDskit(['--json', 'events', 'query', 'ips-rules-hit', '--from', plain, '--from', gzipped], { env });
+    reportJson = runDskit(['events', 'report', '--format', 'json', '--from', plain, '--from', gzipped, '--no-cache'], { env });
     unknown = runDskit(['events', 'query', 'top-talkers', '--from', plain], { env });
     missing = runDskit(['events', 'query', 'top-source-ips', '--from', path.join(dir, 'nope.log')], { env });
     noEvents = runDskit(['events', 'query', 'top-source-ips', '--from', path.join(dir, 'not-events.txt')], { env });
-    csv = runDskit(['events', 'query', 'top-destination-ports', '--format', 'csv', '--from', plain, gzipped], { env });
+    csv = runDskit(['events', 'query', 'top-destination-ports', '--format', 'csv', '--from', plain, '--from', gzipped], { env });
     reportCsv = runDskit(['events', 'report', '--format', 'csv', '--from', plain], { env });
     badFormat = runDskit(['events', 'query', 'top-source-ips', '--format', 'xml', '--from', plain], { env });
-    cachedRun = runDskit(['events', 'query', 'firewall-denies', '--from', plain, gzipped], { env });
+    cachedRun = runDskit(['events', 'query', 'firewall-denies', '--from', plain, '--from', gzipped], { env });
     const p = spawnSync(process.execPath, [DSKIT_BIN, 'events', 'query', 'top-source-ips', '--format', 'csv', '--from', '-'], {
       cwd: REPO_ROOT,
       env: { ...process.env, DSKIT_CONFIG: '', ...env },
@@ -104,7 +104,7 @@ describe('dskit events query / report', () => {
 
   it('--json gives rows a machine can read, across plain and gzip files', () => {
     expect(queryJson.code).toBe(0);
-    const out = JSON.parse(queryJson.stdout);
+    const out = JSON.parse(queryJson.stdout).data;
     expect(out.report).toBe('ips-rules-hit');
     expect(out.columns).toEqual(['rule_id', 'rule_name', 'action', 'events', 'hosts', 'last_seen']);
     expect(out.rows.map((r: any) => [r.rule_id, r.action, r.events, r.last_seen])).toEqual([

@@ -15,6 +15,7 @@ describe('every module on every VM, both clouds', () => {
   let lab: Lab;
   let result: { code: number; stdout: string; stderr: string };
   let json: any;
+  let envelope: any;
 
   beforeAll(async () => {
     lab = await startLab([
@@ -23,13 +24,14 @@ describe('every module on every VM, both clouds', () => {
       { cloud: 'gcp', vm: 'web', os: 'debian-12', computerId: 103 },
     ]);
     result = await lab.dskit(['--json', 'exercise', '--wait', '60s']);
-    json = JSON.parse(result.stdout);
+    envelope = JSON.parse(result.stdout);
+    json = envelope.data;
   });
   afterAll(() => lab?.close());
 
   test('exits 0 with all 18 events seen, each with its latency', () => {
     expect(result.code).toBe(0);
-    expect(json.ok).toBe(true);
+    expect(envelope.ok).toBe(true);
     expect(json.vms.map((v: any) => v.displayName)).toEqual([WEB_AWS, WIN_AWS, WEB_GCP]);
     for (const vm of json.vms) {
       expect(Object.keys(vm.modules)).toEqual(ALL_MODULES);

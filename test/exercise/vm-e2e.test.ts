@@ -98,7 +98,7 @@ describeE2e('AWS: the Run Command script in a Debian 12 VM', () => {
     await vm.start();
     hostsBefore = vm.readFile('etc/hosts');
     result = await vm.dskit(['--config', configFile, '--manager-url', vm.urls.managerUrl, '--json', 'exercise', '--cloud', 'aws', '--wait', '90s'], cliEnvOf(vm, home), home);
-    json = JSON.parse(result.stdout || '{}');
+    json = JSON.parse(result.stdout || '{}').data ?? {};
   });
   afterAll(async () => {
     await vm.stop();
@@ -140,7 +140,7 @@ describeE2e('AWS: the Run Command script in a Debian 12 VM', () => {
     for (const pid of pidsOf(vm, 'ds-detector')) process.kill(pid, 'SIGKILL');
     const r = await vm.dskit(['--config', configFile, '--manager-url', vm.urls.managerUrl, '--json', 'exercise', '--cloud', 'aws', '--modules', 'am,ips', '--wait', '20s'], cliEnvOf(vm, home), home);
     expect(r.code).toBe(1);
-    const m = JSON.parse(r.stdout).vms[0].modules;
+    const m = JSON.parse(r.stdout).data.vms[0].modules;
     expect(m.ips.state).toBe('seen');
     expect(m.am.state).toBe('missing');
     expect(m.am.reason).toMatch(/^not detected: other events of ds-eval-aws-web-1 reached Athena workgroup dskit-ds-eval, so forwarding works, but no Anti-Malware event/);
@@ -170,7 +170,7 @@ describeE2e('GCP: the watcher the boot script installs, woken through metadata',
     boot = await vm.runScript(script.replace(/dskit_main\n$/, 'finish activated\n'));
     await vm.until(() => pidsOf(vm, '/usr/local/lib/dskit/exercise-watcher').length > 0, 'the watcher to run');
     result = await vm.dskit(['--config', configFile, '--manager-url', vm.urls.managerUrl, '--json', 'exercise', '--cloud', 'gcp', '--wait', '90s'], cliEnvOf(vm, home), home);
-    json = JSON.parse(result.stdout || '{}');
+    json = JSON.parse(result.stdout || '{}').data ?? {};
   });
   afterAll(async () => {
     await vm.stop();
@@ -220,7 +220,7 @@ describeE2e('GCP: the watcher the boot script installs, woken through metadata',
     for (const pid of pidsOf(vm, '/usr/sbin/sshd')) process.kill(pid, 'SIGKILL');
     const r = await vm.dskit(['--config', configFile, '--manager-url', vm.urls.managerUrl, '--json', 'exercise', '--cloud', 'gcp', '--modules', 'li', '--wait', '30s'], cliEnvOf(vm, home), home);
     expect(r.code).toBe(1);
-    const li = JSON.parse(r.stdout).vms[0].modules.li;
+    const li = JSON.parse(r.stdout).data.vms[0].modules.li;
     expect(li).toMatchObject({ state: 'trigger-failed', reason: 'nothing listens on 127.0.0.1:22 (sshd is not running); the Log Inspection test logs in through sshd' });
   });
 });

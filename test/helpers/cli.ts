@@ -14,7 +14,8 @@ export interface CliResult {
 export function runDskit(args: readonly string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): CliResult {
   const r: SpawnSyncReturns<string> = spawnSync(process.execPath, [DSKIT_BIN, ...args], {
     cwd: opts.cwd ?? REPO_ROOT,
-    env: { ...process.env, DSKIT_CONFIG: '', ...opts.env },
+    // FORCE_COLOR: jest sets it in its workers when run on a terminal; the CLI's output is read plain.
+    env: { ...process.env, DSKIT_CONFIG: '', FORCE_COLOR: undefined, ...opts.env },
     encoding: 'utf8',
     timeout: opts.timeoutMs ?? 120_000,
   });

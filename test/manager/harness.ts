@@ -83,7 +83,7 @@ export function runDskitAsync(args: readonly string[], opts: { cwd: string; env?
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [DSKIT_BIN, ...args], {
       cwd: opts.cwd,
-      env: { ...process.env, DSKIT_CONFIG: '', DSKIT_API_KEY_HEADER: '', ...opts.env },
+      env: { ...process.env, DSKIT_CONFIG: '', DSKIT_API_KEY_HEADER: '', FORCE_COLOR: undefined, ...opts.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';

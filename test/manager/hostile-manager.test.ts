@@ -388,7 +388,7 @@ const cliFaults: Fault[] = [
     cli: ['--json', 'verify'],
     check: both(exitCode(1), noRawControls, (o) => {
       try {
-        const out = JSON.parse(o.stdout ?? '');
+        const out = JSON.parse(o.stdout ?? '').data;
         if (!out.computers.some((c: any) => c.displayName === 'ds-eval-aws-x-***')) return 'the redacted name is missing';
         return out.computers.some((c: any) => /offline/.test(c.status)) ? 'a status says offline' : undefined;
       } catch (err) {

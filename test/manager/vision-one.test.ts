@@ -70,7 +70,7 @@ describe('vision-one: policy ensure, agents registering themselves, verify, tear
     expect([web1.policyID, win.policyID, other.policyID]).toEqual([linux, windows, 0]);
     const r = await lab.dskit(['--json', 'verify'], { timeoutMs: 120_000 });
     expect(r.code).toBe(0);
-    const result = JSON.parse(r.stdout);
+    const result = JSON.parse(r.stdout).data;
     expect(result.computers.map((c: any) => [c.displayName, c.status]).sort()).toEqual([
       ['ds-eval-aws-web-1', 'ok'],
       ['ds-eval-aws-web-2', 'ok'],

@@ -145,7 +145,7 @@ describe('dskit rules stage, promote, and teardown reverting them', () => {
     const before = lab.fake.requests.length;
     const r = await lab.dskit(['--json', 'rules', 'stage', '--released-since', '2025-06-01']);
     expect(r.code).toBe(0);
-    const out = JSON.parse(r.stdout);
+    const out = JSON.parse(r.stdout).data;
     expect(out.staged).toEqual([]);
     expect(out.alreadyAssigned.map((a: any) => a.identifier)).toEqual(['1011001', '1011002', '1011003', '1011004']);
     expect(writes(lab, before)).toEqual([]);
@@ -208,13 +208,13 @@ describe('dskit rules stage, promote, and teardown reverting them', () => {
 
     test('the rule that fired stays detect-only with its hit count; the quiet ones are promoted; exit 1', async () => {
       const r = await lab.dskit(['rules', 'promote', '--from', events]);
-      expect(r.stdout).toMatch(/^1011001\s+\d+\s+\d+\s+2\s+kept \(fired\)\s+fired 2 time\(s\) since staging/m);
-      expect(r.stdout).toMatch(/^1011002\s+\d+\s+\d+\s+0\s+promoted/m);
-      expect(r.stdout).toMatch(/^1011003\s+\d+\s+\d+\s+0\s+promoted/m);
-      expect(r.stdout).toMatch(/^1000900\s+\d+\s+\d+\s+0\s+promoted/m);
+      expect(r.stdout).toMatch(/^1011001\s+\d+\s+\d+ "ds-eval-policy"\s+2\s+kept \(fired\)\s+fired 2 time\(s\) since staging/m);
+      expect(r.stdout).toMatch(/^1011002\s+\d+\s+\d+ "ds-eval-policy"\s+0\s+promoted/m);
+      expect(r.stdout).toMatch(/^1011003\s+\d+\s+\d+ "ds-eval-policy"\s+0\s+promoted/m);
+      expect(r.stdout).toMatch(/^1000900\s+\d+\s+\d+ "ds-eval-policy"\s+0\s+promoted/m);
       expect(r.stdout).toMatch(/promoted 3; kept 1 that fired/);
       // the sandbox policy is in detect mode: promoting a rule does not make it block there
-      expect(r.stdout).toMatch(new RegExp(`note: policy id ${sandboxPolicy} runs intrusion prevention in "detect" mode`));
+      expect(r.stdout).toMatch(new RegExp(`note: policy ${sandboxPolicy} "ds-eval-policy" runs intrusion prevention in "detect" mode`));
       expect(r.code).toBe(1);
       // Promotion removes dskit's override (the rule runs as it would have without dskit), never pins detectOnly: false.
       expect(override('1011001')).toEqual({ detectOnly: true });
@@ -227,7 +227,7 @@ describe('dskit rules stage, promote, and teardown reverting them', () => {
 
     test('--json lists the kept rule with its hosts; a second promote only re-judges the kept one', async () => {
       const r = await lab.dskit(['--json', 'rules', 'promote', '--from', events]);
-      const out = JSON.parse(r.stdout);
+      const out = JSON.parse(r.stdout).data;
       expect(out.decisions).toEqual([expect.objectContaining({ identifier: '1011001', verdict: 'noisy', hits: 2, hosts: ['ds-eval-aws-web-1', 'ds-eval-gcp-web-1'] })]);
       expect(out.promotedEarlier).toBe(3);
       expect(r.code).toBe(1);

@@ -38,7 +38,7 @@ export const run: CommandRun<Options> = async (ctx, opts) => {
         }
       : { cloud: 'gcp', project: config.gcp!.project, logName: 'ds-events', managerUrl: ctx.options.managerUrl };
   const boot = renderBootScript(config, vm, index, params);
-  for (const w of boot.warnings) ctx.io.err(`dskit: warning: ${w}`);
+  for (const w of boot.warnings) ctx.warn(w);
   if (opts.cloud === 'aws') ctx.io.err(`dskit: the wait condition URL is a placeholder (${AWS_WAIT_HANDLE_PLACEHOLDER}); CloudFormation sets it at deploy time`);
   // vision-one: the stack decides where the package is kept (AWS: the CDK asset bucket and key).
   if (config.manager.type === 'vision-one') ctx.io.err(`dskit: the installer bucket is a placeholder (${INSTALLER_BUCKET_PLACEHOLDER}); the stack sets it`);

@@ -35,11 +35,11 @@ export const run: CommandRun<EventsOptions> = async (ctx, opts, args) => {
   try {
     const { results, input } = await runOffline([id], opts.from, { cwd: ctx.cwd, io: ctx.io, env: ctx.env, noCache: opts.cache === false });
     const [result] = results;
-    if (format === 'json') {
-      ctx.io.out(JSON.stringify({ report: result.id, title: result.title, columns: result.columns.map((c) => c.name), rows: result.rows, input }, null, 2));
-    } else {
-      for (const line of format === 'csv' ? renderCsv(result) : [`== ${result.title} (${result.id})`, ...renderTable(result)]) ctx.io.out(line);
-    }
+    const data = { report: result.id, title: result.title, columns: result.columns.map((c) => c.name), rows: result.rows, input };
+    // --json: the envelope with this as its data; --format json alone: this data, plain.
+    ctx.emit(data, () =>
+      format === 'json' ? [JSON.stringify(data, null, 2)] : format === 'csv' ? renderCsv(result) : [`== ${result.title} (${result.id})`, ...renderTable(result)],
+    );
     return 0;
   } catch (err) {
     if (err instanceof OfflineError) throw err.usage ? new UsageError(err.message) : new OperationError(err.message);

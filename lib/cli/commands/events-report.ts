@@ -22,21 +22,15 @@ export const run: CommandRun<EventsOptions & { html?: string }> = async (ctx, op
       }
       ctx.io.err(`wrote the HTML report to ${opts.html}`);
     }
-    if (format === 'json') {
-      ctx.io.out(JSON.stringify({ reports: results.map((r) => ({ report: r.id, title: r.title, columns: r.columns.map((c) => c.name), rows: r.rows })), input }, null, 2));
-    } else if (format === 'csv') {
+    const data = { reports: results.map((r) => ({ report: r.id, title: r.title, columns: r.columns.map((c) => c.name), rows: r.rows })), input, html: opts.html ?? null };
+    // --json: the envelope with this as its data; --format json alone: this data, plain.
+    ctx.emit(data, () => {
+      if (format === 'json') return [JSON.stringify(data, null, 2)];
       // One CSV per report, each after a `# report-id` line; `events query --format csv` gives a single plain CSV.
-      results.forEach((r, i) => {
-        if (i > 0) ctx.io.out('');
-        ctx.io.out(`# ${r.id}: ${r.title}`);
-        for (const line of renderCsv(r)) ctx.io.out(line);
-      });
-    } else if (opts.html === undefined) {
-      results.forEach((r, i) => {
-        if (i > 0) ctx.io.out('');
-        for (const line of [`== ${r.title} (${r.id})`, ...renderTable(r)]) ctx.io.out(line);
-      });
-    }
+      if (format === 'csv') return results.flatMap((r, i) => [...(i > 0 ? [''] : []), `# ${r.id}: ${r.title}`, ...renderCsv(r)]);
+      if (opts.html !== undefined) return [];
+      return results.flatMap((r, i) => [...(i > 0 ? [''] : []), `== ${r.title} (${r.id})`, ...renderTable(r)]);
+    });
     return 0;
   } catch (err) {
     if (err instanceof OfflineError) throw err.usage ? new UsageError(err.message) : new OperationError(err.message);

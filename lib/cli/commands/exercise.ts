@@ -55,9 +55,9 @@ function cellText(c: Cell | undefined): string {
 }
 
 function toJson(ctx: CommandContext, result: ExerciseResult, waitMs: number, sinks: readonly EventSink[]) {
-  const iso = (ms?: number) => (ms === undefined ? undefined : new Date(ms).toISOString());
+  const iso = (ms?: number) => (ms === undefined ? null : new Date(ms).toISOString());
+  // The envelope (--json) carries ok and exitCode; this is its data.
   return {
-    ok: result.ok,
     run: result.run,
     sandbox: ctx.config.name,
     startedAt: iso(result.startedAt),
@@ -78,8 +78,8 @@ function toJson(ctx: CommandContext, result: ExerciseResult, waitMs: number, sin
             module: TRIGGERS[c.module].module,
             state: c.state,
             expected: c.expected,
-            triggeredAt: iso(c.triggeredAt) ?? null,
-            seenAt: iso(c.seenAt) ?? null,
+            triggeredAt: iso(c.triggeredAt),
+            seenAt: iso(c.seenAt),
             latencySeconds: c.latencyMs === undefined ? null : Math.round(c.latencyMs / 1000),
             trigger: c.triggerDetail ?? null,
             reason: c.reason ?? null,

@@ -19,7 +19,7 @@ import {
   type ManagerClient,
   type RetryNotice,
 } from '../../manager';
-import { CommandContext, type Output } from '../context';
+import type { CommandContext, Output } from '../context';
 import { OperationError, UsageError } from '../errors';
 import type { CommandRun } from '../program';
 
@@ -35,8 +35,27 @@ export function retryLine(n: RetryNotice): string {
   return `dskit: ${n.call}: ${n.reason}; ${wait} (attempt ${n.attempt + 1} of ${n.maxAttempts})`;
 }
 
+/**
+ * `--manager-url https://dsm:4119/api` is the API's address, not the manager's: dskit adds `/api`
+ * itself, so every call would 404. The hint, or undefined for a base URL.
+ */
+export function apiSuffixHint(url: string | undefined): string | undefined {
+  if (url === undefined) return undefined;
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return undefined; // managerApiUrl says what is wrong with it
+  }
+  if (!/\/api\/?$/i.test(parsed.pathname)) return undefined;
+  const base = `${parsed.origin}${parsed.pathname.replace(/\/api\/?$/i, '')}`;
+  return `--manager-url: got ${JSON.stringify(url)}; that is the API's address: give the manager's base URL (${base}), dskit adds /api itself`;
+}
+
 /** A missing key or a bad URL throws ManagerSetupError, which `managerCommand` turns into exit 2. */
 export function managerClient(ctx: CommandContext, opts: Pick<ClientFromConfigOptions, 'retry'> = {}): ManagerClient {
+  const hint = apiSuffixHint(ctx.options.managerUrl);
+  if (hint) throw new UsageError(hint);
   return managerClientFor(ctx.config.manager, {
     env: ctx.env,
     managerUrl: ctx.options.managerUrl,
@@ -56,14 +75,19 @@ function safeOutput(io: Output): Output {
       .split('\n')
       .map((part) => printable(part))
       .join('\n');
-  return { out: (l) => io.out(clean(l)), err: (l) => io.err(clean(l)) };
+  return {
+    out: (l) => io.out(clean(l)),
+    err: (l) => io.err(clean(l)),
+    ...(io.status ? { status: (l: string) => io.status!(clean(l)) } : {}),
+    streams: io.streams,
+  };
 }
 
 /** Wraps a command so a manager error ends it with one line and the right exit code. */
 export function managerCommand<O>(run: CommandRun<O>): CommandRun<O> {
   return async (ctx, opts, args) => {
     try {
-      return await run(new CommandContext(ctx.options, safeOutput(ctx.io), ctx.env, ctx.cwd), opts, args);
+      return await run(ctx.withOutput(safeOutput(ctx.io)), opts, args);
     } catch (err) {
       if (err instanceof ManagerSetupError) throw new UsageError(err.message);
       if (err instanceof ManagerApiError || err instanceof ManagerUnreachableError || err instanceof ManagerConflictError) throw new OperationError(err.message);
@@ -119,11 +143,24 @@ export function parseDuration(flag: string, text: string): number {
   return total;
 }
 
+/**
+ * `45 s`, `1 min`, `14 min 5 s`, `1 h 30 min`: whole seconds rounded up once, then split, so the
+ * seconds part is always 0-59 (rounding the parts on their own gave `1 min 60 s` for 119.6 s).
+ */
 export function formatDuration(ms: number): string {
-  if (ms < 60_000) return `${Math.ceil(ms / 1000)} s`;
-  const m = Math.floor(ms / 60_000);
-  const s = Math.round((ms % 60_000) / 1000);
+  const total = Math.max(0, Math.ceil(ms / 1000));
+  if (total < 60) return `${total} s`;
+  const h = Math.floor(total / 3600);
+  const m = Math.floor((total % 3600) / 60);
+  const s = total % 60;
+  if (h > 0) return m ? `${h} h ${m} min` : `${h} h`;
   return s ? `${m} min ${s} s` : `${m} min`;
+}
+
+/** `9 "Linux Server"`: a policy's id with its name next to it, when known. */
+export function policyLabel(id: number | undefined, name: string | undefined): string {
+  if (id === undefined) return '-';
+  return name === undefined ? String(id) : `${id} "${shown(name, 40)}"`;
 }
 
 /** A fixed-width text table. */

@@ -4,6 +4,7 @@
  * that syslog configuration. What it creates or changes is recorded in dskit.context.json so
  * teardown undoes exactly that; a second run changes nothing.
  */
+import { syslogForwardingWarning } from '../../config';
 import { cachePolicyId, changesOf, recordChange } from '../../context';
 import { SYSLOG_CONFIG_SETTINGS, createOnce, shown, type Policy, type PolicyRecord, type PolicySettings } from '../../manager';
 import type { CommandRun } from '../program';
@@ -46,6 +47,8 @@ export const run: CommandRun<{ parent?: string }> = managerCommand(async (ctx, o
   }
   const parentName = opts.parent;
   const name = sandboxPolicyName(config.name);
+  const noForwarding = syslogForwardingWarning(config);
+  if (noForwarding) ctx.warn(noForwarding.message, { key: noForwarding.path.join('.'), fix: noForwarding.fix });
 
   const parents = await client.policiesNamed(parentName);
   if (parents.length !== 1) {
@@ -123,7 +126,7 @@ export const run: CommandRun<{ parent?: string }> = managerCommand(async (ctx, o
   // vision-one: then the tasks that assign the configured policies (this one, once the config names it).
   const tasks = visionOne ? await ensureSandboxTasks(ctx, client) : undefined;
 
-  ctx.emit({ policy: { id: policy.ID, name, parentId: parent.ID }, action, changed, ...(tasks ? { tasks } : {}) }, () => [
+  ctx.emit({ policy: { id: policy.ID, name, parentId: parent.ID, parentName: parent.name ?? null }, action, changed, syslogConfigId: config.events.syslogConfigId || null, ...(tasks ? { tasks } : {}) }, () => [
     `${name} (id ${policy.ID}, parent "${shown(parent.name ?? '')}" id ${parent.ID}): ${action}`,
     ...changed.map((c) => `  ${c}`),
     ...(action === 'created' || action === 'adopted' ? ['  intrusion prevention: detect', ...Object.keys(settings).map((s) => `  ${s}: ${settings[s].value}`)] : []),

@@ -12,7 +12,7 @@ export const run: CommandRun = managerCommand(async (ctx) => {
   for (const cloud of CLOUDS) for (const vm of vmsOf(config, cloud)) if (vm.policy?.name) names.add(vm.policy.name);
 
   if (names.size === 0) {
-    ctx.emit({ resolved: [], file: null }, () => [`policy ids are given in ${ctx.loadedConfig.file} (policy.id ${config.policy.id}); nothing to resolve`]);
+    ctx.emit({ resolved: [], contextFile: null }, () => [`policy ids are given in ${ctx.loadedConfig.file} (policy.id ${config.policy.id}); nothing to resolve`]);
     return EXIT_OK;
   }
   const client = managerClient(ctx);
@@ -23,6 +23,6 @@ export const run: CommandRun = managerCommand(async (ctx) => {
     resolved.push({ name, id });
   }
   const file = contextPath(ctx.cwd);
-  ctx.emit({ resolved, file }, () => [...resolved.map((r) => `policy "${r.name}" → id ${r.id}`), `cached in ${file}`]);
+  ctx.emit({ resolved, contextFile: file }, () => [...resolved.map((r) => `policy "${r.name}" → id ${r.id}`), `cached in ${file}`]);
   return EXIT_OK;
 });

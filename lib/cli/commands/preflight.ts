@@ -1,202 +1,105 @@
 /**
  * `dskit preflight [--cloud C]`: everything that can be checked before a deploy, one line per
- * check with PASS / FAIL (or SKIP when it cannot be checked) and the fix. Exit 1 if any fails.
+ * finding — PASS, WARN (likely to bite, not fatal), FAIL (with the fix) or SKIP (cannot be
+ * checked from here) — in this order: the config and its placeholders, the agent signing key, the
+ * manager URL and key, each chosen cloud (credentials, cdk bootstrap / Terraform, the token
+ * secret and who may read it, instance types), then the manager (key, policies, group,
+ * agent-initiated activation, event forwarding). Exit 1 if any FAILs. Only the chosen clouds are
+ * checked: `--cloud aws` says nothing about GCP placeholders or Terraform.
  */
-import { missingSigningKey } from '../../agent/deploy-blockers';
-import { awsPlacementChecks } from '../../aws/placement';
-import { CLOUDS, activationTokenSecretOf, effectivePolicy, formatPlaceholderProblems, placeholderProblems, vmsOf, type PolicyConfig } from '../../config';
-import { cachedPolicyId } from '../../context';
-import {
-  AGENT_INITIATED_ACTIVATION,
-  ManagerApiError,
-  ManagerSetupError,
-  ManagerUnreachableError,
-  agentInitiatedActivationAllowed,
-  isNotFound,
-  managerApiUrl,
-  managerClientFor,
-  shown,
-  type ManagerClient,
-} from '../../manager';
+import * as path from 'node:path';
+import { CLOUDS, placeholderProblems, type Cloud } from '../../config';
+import { ManagerSetupError, managerApiUrl, managerClientFor, type ManagerClient } from '../../manager';
 import type { CommandContext } from '../context';
-import type { CommandRun } from '../program';
 import { EXIT_OK, EXIT_PROBLEM } from '../errors';
-import { nearMatchHint, retryLine } from './manager-session';
-import { installerChecks, visionOneManagerChecks } from './vision-one';
+import { problem } from '../output';
+import type { CommandRun } from '../program';
+import { fail, pass, skip, type Check } from '../preflight/check';
+import { signingKeyCheck } from '../preflight/signing-key';
+import { apiSuffixHint, retryLine } from './manager-session';
+import { installerChecks } from './vision-one';
 
-type Outcome = 'PASS' | 'FAIL' | 'SKIP';
-
-interface Check {
-  readonly outcome: Outcome;
-  readonly check: string;
-  readonly detail: string;
-  /** What to do about a FAIL. */
-  readonly fix?: string;
+/** Placeholder problems of the chosen clouds only: one line each. */
+function placeholderChecks(ctx: CommandContext, clouds: readonly Cloud[]): Check[] {
+  const others = CLOUDS.filter((c) => !clouds.includes(c)).map((c) => `${c}.`);
+  const found = placeholderProblems(ctx.config).filter((p) => !others.some((o) => p.path.startsWith(o)));
+  if (found.length === 0) return [pass('no placeholder values', 'manager, tenant and project values are set')];
+  return found.map((p) => fail('no placeholder values', `${p.path}: ${JSON.stringify(p.value)} is a placeholder`, p.fix, p.path));
 }
 
-/** A manager call's failure as a check result, never a crash: the other checks still run. */
-function failure(check: string, err: unknown): Check {
-  if (err instanceof ManagerApiError || err instanceof ManagerUnreachableError) return { outcome: 'FAIL', check, detail: err.message };
-  throw err;
-}
-
-async function policyCheck(client: ManagerClient, where: string, policy: PolicyConfig, cwd: string): Promise<Check> {
-  const check = `${where} exists`;
-  try {
-    if (policy.id !== undefined) {
-      const p = await client.findPolicy(policy.id);
-      return p
-        ? { outcome: 'PASS', check, detail: `policy id ${policy.id} is "${shown(p.name ?? '')}"` }
-        : { outcome: 'FAIL', check, detail: `no policy with id ${policy.id}`, fix: 'pick an id from Policies in the console (the id shows in the policy URL)' };
-    }
-    const matches = await client.policiesNamed(policy.name!);
-    const cached = cachedPolicyId(policy.name!, cwd);
-    if (matches.length !== 1) {
-      return {
-        outcome: 'FAIL',
-        check,
-        detail: `${matches.length} policies named "${shown(policy.name!)}"${matches.length === 0 ? await nearMatchHint(client, policy.name!) : ''}`,
-        fix: matches.length === 0 ? 'check the name (exact, case included) or give policy.id' : 'give policy.id instead',
-      };
-    }
-    if (cached !== undefined && cached !== matches[0].ID) {
-      return { outcome: 'FAIL', check, detail: `"${policy.name}" is id ${matches[0].ID}, but dskit.context.json caches ${cached}`, fix: 'run dskit policy resolve' };
-    }
-    return cached === undefined
-      ? { outcome: 'FAIL', check, detail: `"${policy.name}" is id ${matches[0].ID} but not cached`, fix: 'run dskit policy resolve (synth and boot scripts read the cache)' }
-      : { outcome: 'PASS', check, detail: `"${policy.name}" is id ${cached}` };
-  } catch (err) {
-    return failure(check, err);
-  }
-}
-
-async function managerChecks(ctx: CommandContext, client: ManagerClient, clouds: readonly string[]): Promise<Check[]> {
+/** The manager URL, its key, and a client — or the lines saying what is missing. */
+function managerSetup(ctx: CommandContext): { checks: Check[]; client?: ManagerClient } {
   const config = ctx.config;
+  const hint = apiSuffixHint(ctx.options.managerUrl);
+  if (hint) return { checks: [fail('manager URL', hint.replace(/^--manager-url: /, ''), undefined, '--manager-url')] };
   const checks: Check[] = [];
+  let url: string;
   try {
-    const key = await client.currentApiKey();
-    checks.push({ outcome: 'PASS', check: 'API key works', detail: `key "${shown(key.keyName ?? String(key.ID))}" at ${client.baseUrl} (sent as ${client.keyHeader})` });
+    url = managerApiUrl(config.manager, ctx.options.managerUrl);
   } catch (err) {
-    checks.push({
-      ...failure('API key works', err),
-      fix: `check ${config.manager.apiKeyEnv} and the manager URL; the key must be active and its role allowed to read policies and computers`,
-    });
-    return checks; // nothing else can succeed without a working key
+    if (!(err instanceof ManagerSetupError)) throw err;
+    return { checks: [fail('manager URL', err.message, undefined, ctx.options.managerUrl ? '--manager-url' : 'manager.url')] };
   }
-
-  checks.push(await policyCheck(client, 'policy', config.policy, ctx.cwd));
-  for (const cloud of CLOUDS.filter((c) => clouds.includes(c))) {
-    for (const [i, vm] of vmsOf(config, cloud).entries()) {
-      if (vm.policy) checks.push(await policyCheck(client, `${cloud}.vms[${i}].policy`, effectivePolicy(config, vm), ctx.cwd));
-    }
-  }
-
-  const groupId = config.policy.groupId;
-  if (groupId > 0) {
-    try {
-      const g = await client.describeComputerGroup(groupId);
-      checks.push({ outcome: 'PASS', check: 'policy.groupId exists', detail: `computer group ${groupId} is "${shown(g.name ?? '')}"` });
-    } catch (err) {
-      checks.push(
-        isNotFound(err)
-          ? { outcome: 'FAIL', check: 'policy.groupId exists', detail: `no computer group with id ${groupId}`, fix: 'use 0 (none) or an id from Computers > groups' }
-          : failure('policy.groupId exists', err),
-      );
-    }
-  }
-  if (config.policy.relayGroupId > 0) {
-    checks.push({
-      outcome: 'SKIP',
-      check: 'policy.relayGroupId exists',
-      detail: `relay group ${config.policy.relayGroupId}: the /api v1 REST API has no relay group endpoint; check Administration > Updates > Relay Management`,
-    });
-  }
-
+  checks.push(pass('manager URL', url));
   try {
-    const value = (await client.systemSetting(AGENT_INITIATED_ACTIVATION)).value;
-    const { allowed, restricted } = agentInitiatedActivationAllowed(value);
-    checks.push(
-      allowed
-        ? {
-            outcome: 'PASS',
-            check: 'agent-initiated activation allowed',
-            detail: `"${shown(value ?? '')}"${restricted ? ' (the VMs\' addresses must be on that IP list)' : ''}`,
-          }
-        : {
-            outcome: 'FAIL',
-            check: 'agent-initiated activation allowed',
-            detail: `"${shown(value ?? '')}"`,
-            fix: 'Administration > System Settings > Agents: Allow Agent-Initiated Activation "For any computers"',
-          },
-    );
+    const client = managerClientFor(config.manager, {
+      env: ctx.env,
+      managerUrl: ctx.options.managerUrl,
+      retry: { maxAttempts: 3 },
+      onRetry: (n) => ctx.io.err(retryLine(n)),
+    });
+    checks.push(pass('API key set', `${config.manager.apiKeyEnv} is set`));
+    return { checks, client };
   } catch (err) {
-    checks.push(failure('agent-initiated activation allowed', err));
+    if (!(err instanceof ManagerSetupError)) throw err;
+    checks.push(fail('API key set', err.message, undefined, 'manager.apiKeyEnv'));
+    return { checks };
   }
-  if (config.manager.type === 'vision-one') checks.push(...(await visionOneManagerChecks(ctx, client, failure)));
-  return checks;
 }
 
 export const run: CommandRun<{ cloud?: string }> = async (ctx, opts) => {
   const config = ctx.config; // a bad config throws ConfigError: exit 2 with one line per problem
   const clouds = ctx.clouds(opts.cloud);
   const file = ctx.loadedConfig.file;
-  const checks: Check[] = [{ outcome: 'PASS', check: 'config valid', detail: file }];
+  const checks: Check[] = [pass('config valid', path.relative(ctx.cwd, file) || file), ...placeholderChecks(ctx, clouds), signingKeyCheck(config, clouds)];
+  // vision-one: the Agent Installer packages the VMs need, instead of a token and a signing key.
+  checks.push(...installerChecks(config, clouds));
 
-  const placeholders = placeholderProblems(config);
-  checks.push(
-    placeholders.length === 0
-      ? { outcome: 'PASS', check: 'no placeholder values', detail: 'manager, tenant and project values are set' }
-      : { outcome: 'FAIL', check: 'no placeholder values', detail: formatPlaceholderProblems(file, placeholders).join('; ') },
-  );
-  const keyProblems = clouds.map((cloud) => missingSigningKey(config, file, cloud)).filter((line) => line !== undefined);
-  checks.push(
-    config.manager.type === 'vision-one'
-      ? { outcome: 'SKIP', check: 'agent signing key', detail: "vision-one: each Agent Installer package's SHA-256 is pinned in the boot scripts instead" }
-      : !config.manager.verifyPackageSignature
-      ? { outcome: 'SKIP', check: 'agent signing key', detail: 'manager.verifyPackageSignature is off' }
-      : keyProblems.length === 0
-        ? { outcome: 'PASS', check: 'agent signing key', detail: 'present, or no Linux VMs to verify' }
-        : { outcome: 'FAIL', check: 'agent signing key', detail: keyProblems[0] },
-  );
-  const tokenSecret = activationTokenSecretOf(config.manager);
-  if (tokenSecret === undefined) checks.push(...installerChecks(config, clouds));
-  else {
-    checks.push({
-      outcome: 'PASS',
-      check: 'activation token secret named',
-      detail: `manager.activationTokenSecret "${tokenSecret}": store the token there (AWS Secrets Manager / GCP Secret Manager); VMs read it at boot`,
-    });
+  const setup = managerSetup(ctx);
+  checks.push(...setup.checks);
+  // The clouds' SDKs load only here, and only for the chosen clouds.
+  if (clouds.includes('aws')) {
+    const { awsChecks } = require('../preflight/aws') as typeof import('../preflight/aws');
+    checks.push(...(await awsChecks(config, ctx.cwd, ctx.env)));
   }
-
-  let client: ManagerClient | undefined;
-  try {
-    const url = managerApiUrl(config.manager, ctx.options.managerUrl);
-    checks.push({ outcome: 'PASS', check: 'manager URL', detail: url });
-    try {
-      client = managerClientFor(config.manager, {
-        env: ctx.env,
-        managerUrl: ctx.options.managerUrl,
-        retry: { maxAttempts: 3 },
-        onRetry: (n) => ctx.io.err(retryLine(n)),
-      });
-      checks.push({ outcome: 'PASS', check: 'API key set', detail: `${config.manager.apiKeyEnv} is set` });
-    } catch (err) {
-      if (!(err instanceof ManagerSetupError)) throw err;
-      checks.push({ outcome: 'FAIL', check: 'API key set', detail: err.message });
-    }
-  } catch (err) {
-    if (!(err instanceof ManagerSetupError)) throw err;
-    checks.push({ outcome: 'FAIL', check: 'manager URL', detail: err.message });
+  if (clouds.includes('gcp')) {
+    const { gcpChecks } = require('../preflight/gcp') as typeof import('../preflight/gcp');
+    checks.push(...(await gcpChecks(config, ctx.env)));
   }
-  // AWS: each VM's instance type is offered in the zone it goes into (lib/aws/placement.ts).
-  if (clouds.includes('aws')) checks.push(...(await awsPlacementChecks(config, ctx.cwd, ctx.env)));
-  if (client) checks.push(...(await managerChecks(ctx, client, clouds)));
-  else checks.push({ outcome: 'SKIP', check: 'manager checks', detail: 'need the API key and manager URL (above)' });
+  if (setup.client) {
+    const { managerChecks } = require('../preflight/manager') as typeof import('../preflight/manager');
+    checks.push(...(await managerChecks(ctx, setup.client, clouds)));
+  } else checks.push(skip('manager checks', 'need the manager URL and the API key (above)'));
 
-  const ok = checks.every((c) => c.outcome !== 'FAIL');
-  ctx.emit({ ok, checks }, () => [
-    ...checks.map((c) => `${c.outcome}  ${c.check}: ${c.detail}${c.fix ? ` — fix: ${c.fix}` : ''}`),
-    ok ? 'preflight: ready to deploy' : `preflight: ${checks.filter((c) => c.outcome === 'FAIL').length} check(s) failed; fix them and run dskit preflight again`,
-  ]);
-  return ok ? EXIT_OK : EXIT_PROBLEM;
+  for (const c of checks.filter((x) => x.outcome === 'FAIL' || x.outcome === 'WARN')) {
+    ctx.problem(problem(c.outcome === 'FAIL' ? 'error' : 'warning', `${c.check}: ${c.detail}`, { key: c.key, fix: c.fix }));
+  }
+  const failed = checks.filter((c) => c.outcome === 'FAIL').length;
+  const warned = checks.filter((c) => c.outcome === 'WARN').length;
+  const paint = ctx.paint;
+  const style = { PASS: 'pass', WARN: 'warn', FAIL: 'fail', SKIP: 'skip' } as const;
+  ctx.emit(
+    {
+      clouds,
+      config: file,
+      checks: checks.map((c) => ({ outcome: c.outcome, check: c.check, detail: c.detail, fix: c.fix ?? null, key: c.key ?? null })),
+    },
+    () => [
+      ...checks.map((c) => `${paint(style[c.outcome], c.outcome)}  ${c.check}: ${c.detail}${c.fix ? ` — fix: ${c.fix}` : ''}`),
+      failed === 0
+        ? `preflight: ready to deploy${warned ? ` (${warned} warning(s) above)` : ''}`
+        : `preflight: ${failed} check(s) failed${warned ? `, ${warned} warning(s)` : ''}; fix them and run dskit preflight again`,
+    ],
+  );
+  return failed === 0 ? EXIT_OK : EXIT_PROBLEM;
 };

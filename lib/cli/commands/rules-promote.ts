@@ -25,7 +25,8 @@ import {
 import type { CommandContext } from '../context';
 import type { CommandRun } from '../program';
 import { EXIT_OK, EXIT_PROBLEM, UsageError } from '../errors';
-import { managerClient, managerCommand, table } from './manager-session';
+import { isoTime, problem } from '../output';
+import { managerClient, managerCommand, policyLabel, table } from './manager-session';
 
 export interface PromoteOptions {
   readonly from: string[];
@@ -34,6 +35,33 @@ export interface PromoteOptions {
 }
 
 const keyOf = (r: Pick<StagedRule, 'policyId' | 'ruleId'>) => `${r.policyId}/${r.ruleId}`;
+
+interface PromoteData {
+  readonly dryRun: boolean;
+  readonly quietHours: number;
+  readonly files?: number;
+  readonly lines?: number;
+  readonly events?: number;
+  readonly newestEvent?: string | null;
+  readonly decisions?: readonly object[];
+  readonly policyIpsState?: Record<string, string>;
+  readonly promotedEarlier: number;
+}
+
+/** The --json data, the same keys whether or not there was anything to judge. */
+function promoteData(d: PromoteData) {
+  return {
+    dryRun: d.dryRun,
+    quietHours: d.quietHours,
+    files: d.files ?? null,
+    lines: d.lines ?? null,
+    events: d.events ?? null,
+    newestEvent: d.newestEvent ?? null,
+    decisions: d.decisions ?? [],
+    policyIpsState: d.policyIpsState ?? {},
+    promotedEarlier: d.promotedEarlier,
+  };
+}
 
 function quietHoursOf(flag: string | undefined): number {
   const text = flag ?? '24';
@@ -89,7 +117,7 @@ async function promote(ctx: CommandContext, opts: PromoteOptions): Promise<numbe
   const all = stagedRulesOf(sandbox, ctx.cwd);
   const pending = all.filter((r) => !r.promotedAt);
   if (pending.length === 0) {
-    ctx.emit({ dryRun: opts.dryRun === true, quietHours, decisions: [], promotedEarlier: all.length }, () => [
+    ctx.emit(promoteData({ dryRun: opts.dryRun === true, quietHours, promotedEarlier: all.length }), () => [
       all.length > 0
         ? `all ${all.length} staged rule(s) of ${sandbox} are already promoted; stage new ones with \`npx dskit rules stage\``
         : `no rules are staged for ${sandbox}; stage some first with \`npx dskit rules stage --released-since <date>\``,
@@ -113,8 +141,10 @@ async function promote(ctx: CommandContext, opts: PromoteOptions): Promise<numbe
   const policies = [...new Set(pending.map((r) => r.policyId))];
   const assignedOn = new Map<number, Set<number>>();
   const ipsState = new Map<number, string>();
+  const policyNames = new Map<number, string>();
   for (const pid of policies) {
     const found = await client.findPolicy(pid);
+    if (found?.name) policyNames.set(pid, found.name);
     assignedOn.set(pid, new Set(found ? ((await client.policyIntrusionPreventionAssignments(pid)).assignedRuleIDs ?? []) : []));
     ipsState.set(pid, found ? await effectiveIpsState(client, pid) : 'policy deleted');
   }
@@ -139,19 +169,23 @@ async function promote(ctx: CommandContext, opts: PromoteOptions): Promise<numbe
 
   const detectPolicies = [...new Set(quiet.map((d) => d.rule.policyId))].filter((pid) => ipsState.get(pid) !== 'prevent');
   const count = (v: RuleDecision['verdict']) => decisions.filter((d) => d.verdict === v).length;
+  for (const d of decisions.filter((x) => x.verdict === 'noisy' || x.verdict === 'unobserved' || x.verdict === 'unprovable')) {
+    ctx.problem(problem('error', `rule ${d.rule.identifier} (id ${d.rule.ruleId}) on policy id ${d.rule.policyId}: ${ACTION[d.verdict].done}: ${d.reason}`));
+  }
   ctx.emit(
-    {
+    promoteData({
       dryRun: opts.dryRun === true,
       quietHours,
       files: files.length,
       lines: summary.lines,
       events: summary.events,
-      newestEvent: summary.newestEventMs !== null ? new Date(summary.newestEventMs).toISOString() : null,
+      newestEvent: isoTime(summary.newestEventMs),
       decisions: decisions.map((d) => ({
         ruleId: d.rule.ruleId,
         identifier: d.rule.identifier,
-        name: d.rule.name,
+        name: d.rule.name ?? null,
         policyId: d.rule.policyId,
+        policyName: policyNames.get(d.rule.policyId) ?? null,
         stagedAt: d.rule.stagedAt,
         verdict: d.verdict,
         action: ACTION[d.verdict][opts.dryRun ? 'dry' : 'done'],
@@ -161,18 +195,25 @@ async function promote(ctx: CommandContext, opts: PromoteOptions): Promise<numbe
       })),
       policyIpsState: Object.fromEntries(ipsState),
       promotedEarlier: all.length - pending.length,
-    },
+    }),
     () => [
       ...table(
         ['RULE', 'ID', 'POLICY', 'HITS', 'ACTION', 'WHY'],
-        decisions.map((d) => [shown(d.rule.identifier, 20), String(d.rule.ruleId), String(d.rule.policyId), String(d.hits), ACTION[d.verdict][opts.dryRun ? 'dry' : 'done'], d.reason]),
+        decisions.map((d) => [
+          shown(d.rule.identifier, 20),
+          String(d.rule.ruleId),
+          policyLabel(d.rule.policyId, policyNames.get(d.rule.policyId)),
+          String(d.hits),
+          ACTION[d.verdict][opts.dryRun ? 'dry' : 'done'],
+          d.reason,
+        ]),
       ),
       `${opts.dryRun ? 'would promote' : 'promoted'} ${quiet.length}; kept ${count('noisy')} that fired, ${count('unobserved')} without enough data; ${count('waiting')} still in their ${quietHours} h window` +
         (count('unassigned') ? `; ${count('unassigned')} no longer assigned` : '') +
         (count('unprovable') ? `; ${count('unprovable')} custom rule(s) kept: their events carry signature id 10, so no hits proves nothing — promote them by hand` : ''),
       ...detectPolicies.map(
         (pid) =>
-          `note: policy id ${pid} runs intrusion prevention in "${ipsState.get(pid)}" mode, so promoted rules still only detect there; ` +
+          `note: policy ${policyLabel(pid, policyNames.get(pid))} runs intrusion prevention in "${ipsState.get(pid)}" mode, so promoted rules still only detect there; ` +
           'set the policy (or the production policy you roll them to) to prevent for them to block',
       ),
       ...(opts.dryRun ? ['dry run: nothing changed'] : []),

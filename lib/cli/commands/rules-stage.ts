@@ -28,6 +28,7 @@ import {
 import type { CommandContext } from '../context';
 import type { CommandRun } from '../program';
 import { EXIT_OK, OperationError, UsageError } from '../errors';
+import { isoTime, problem } from '../output';
 import { managerClient, managerCommand, table } from './manager-session';
 import { sandboxPolicyName } from './policy-ensure';
 
@@ -269,6 +270,16 @@ async function stage(ctx: CommandContext, opts: StageOptions): Promise<number> {
   const status = (r: IntrusionPreventionRule) =>
     `${opts.dryRun ? 'would stage' : 'staged'} (detect-only)${dependencies.has(r.ID) ? ', dependency' : ''}${r.type === 'custom' ? ', custom' : ''}`;
   const customs = shownRules.filter((r) => r.type === 'custom');
+  if (surprises.length > 0) {
+    ctx.problem(problem('warning', `the manager also assigned rule id(s) ${surprises.join(', ')} that no rule listed as a dependency; dskit set them detect-only right after`));
+  }
+  if (customs.length > 0) {
+    ctx.problem(
+      problem('warning', `${customs.length} custom rule(s) (${customs.map((r) => shown(r.identifier ?? String(r.ID))).join(', ')}) log signature id 10, so rules promote cannot judge them`, {
+        fix: 'promote them by hand',
+      }),
+    );
+  }
   ctx.emit(
     {
       dryRun: opts.dryRun === true,
@@ -276,17 +287,18 @@ async function stage(ctx: CommandContext, opts: StageOptions): Promise<number> {
       asked,
       staged: shownRules.map((r) => ({
         ruleId: r.ID,
-        identifier: r.identifier,
-        name: r.name,
-        severity: r.severity,
-        originalIssue: r.originalIssue,
-        type: r.type,
-        ...(dependencies.has(r.ID) ? { dependencyOf: [...dependencies.get(r.ID)!.of] } : {}),
+        identifier: r.identifier ?? null,
+        name: r.name ?? null,
+        severity: r.severity ?? null,
+        // The manager's epoch milliseconds, as an ISO time like every time in --json.
+        originalIssue: isoTime(r.originalIssue),
+        type: r.type ?? null,
+        dependencyOf: dependencies.has(r.ID) ? [...dependencies.get(r.ID)!.of] : null,
       })),
-      alreadyAssigned: plan.alreadyAssigned.map((r) => ({ ruleId: r.ID, identifier: r.identifier })),
+      alreadyAssigned: plan.alreadyAssigned.map((r) => ({ ruleId: r.ID, identifier: r.identifier ?? null })),
       dependenciesStaged: [...dependencies.keys()],
       unexpectedlyAssigned: surprises,
-      leftOutForPlatform: skippedForPlatform.map((s) => ({ ruleId: s.rule.ID, identifier: s.rule.identifier, platform: s.platform })),
+      leftOutForPlatform: skippedForPlatform.map((s) => ({ ruleId: s.rule.ID, identifier: s.rule.identifier ?? null, platform: s.platform })),
     },
     () => [
       ...(shownRules.length > 0 ? table(['RULE', 'ID', 'SEVERITY', 'RELEASED', 'STATUS', 'NAME'], shownRules.map((r) => ruleRow(r, status(r)))) : []),

@@ -11,6 +11,7 @@ import { forwardLines } from '../../cloud/output-lines';
 import type { Cloud } from '../../config';
 import type { CommandRun } from '../program';
 import { EXIT_OK, EXIT_PROBLEM, EXIT_USAGE } from '../errors';
+import { problem } from '../output';
 
 const APPS: Record<Cloud, { entry: string; outdir: string }> = {
   aws: { entry: 'bin/aws.ts', outdir: 'cdk.out' },
@@ -47,8 +48,11 @@ export const run: CommandRun<{ cloud?: string }> = async (ctx, opts) => {
       return { cloud, outdir, ...r };
     }),
   );
+  for (const r of results.filter((x) => x.code !== 0)) {
+    ctx.problem(problem('error', `${r.cloud} synth failed (exit ${r.code}); its lines above (stderr) say why`, { fix: null }));
+  }
   ctx.emit(
-    results.map((r) => ({ cloud: r.cloud, ok: r.code === 0, outdir: r.outdir, seconds: r.ms / 1000 })),
+    { config: ctx.loadedConfig.file, results: results.map((r) => ({ cloud: r.cloud, ok: r.code === 0, exitCode: r.code, outdir: r.outdir, seconds: r.ms / 1000 })) },
     () => results.map((r) => `${r.cloud}: ${r.code === 0 ? 'ok' : `failed (exit ${r.code})`} in ${(r.ms / 1000).toFixed(1)} s → ${r.outdir}`),
   );
   const worst = Math.max(0, ...results.map((r) => r.code));

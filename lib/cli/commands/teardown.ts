@@ -27,6 +27,7 @@ import {
 import type { CommandContext } from '../context';
 import type { CommandRun } from '../program';
 import { EXIT_OK, EXIT_PROBLEM, UsageError } from '../errors';
+import { problem } from '../output';
 import { managerClient, managerCommand } from './manager-session';
 import { POLICY_CREATED, POLICY_MODIFIED } from './policy-ensure';
 import { describeTaskChange, isTaskChange, undoTaskChange } from './vision-one';
@@ -289,6 +290,8 @@ export async function runTeardown(ctx: CommandContext, opts: TeardownOptions, de
   }
 
   const ok = failures.length === 0 && leftovers.length === 0;
+  for (const f of failures) ctx.problem(problem('error', `${f.what}: ${f.why}`, { fix: f.next }));
+  for (const l of leftovers) ctx.problem(problem('error', `left behind in ${l.cloud}: ${l.type} ${l.id}${l.foundBy === 'name' ? ' (found by name, unlabelled)' : ''}`, { fix: 'delete it, or re-run teardown once the cloud indexes caught up' }));
   const undoneCount = undone.filter((u) => u.result === 'done' || u.result === 'already gone').length;
   ctx.emit(
     {

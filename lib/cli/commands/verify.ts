@@ -8,7 +8,8 @@ import { compareComputers, isTransientFailure, shown, visionOneLookalikes, type 
 import type { CommandContext } from '../context';
 import type { CommandRun } from '../program';
 import { EXIT_OK, EXIT_PROBLEM, OperationError } from '../errors';
-import { formatDuration, managerClient, managerCommand, parseDuration, resolvePolicyId, table } from './manager-session';
+import { problem } from '../output';
+import { formatDuration, managerClient, managerCommand, parseDuration, policyLabel, resolvePolicyId, table } from './manager-session';
 import { checkSandboxTasks, type TaskCheck } from './vision-one';
 
 /** Poll often enough to notice activations, rarely enough to stay far from the rate limit. */
@@ -49,7 +50,28 @@ function agentState(row: ComputerCheck, messages: ReadonlyMap<number, readonly s
 /** A finding's name for people: the agent check is about `active`, not about being online. */
 const FINDING_LABEL: Record<string, string> = { offline: 'not active' };
 
-function describe(row: ComputerCheck, messages: ReadonlyMap<number, readonly string[]>): string {
+/** Policy id → name, asked once per id (a name is only a label: a failed lookup leaves it out). */
+async function policyNames(client: ManagerClient, ids: Iterable<number | undefined>, known: Map<number, string | undefined>): Promise<void> {
+  for (const id of ids) {
+    if (id === undefined || known.has(id)) continue;
+    try {
+      known.set(id, (await client.findPolicy(id))?.name);
+    } catch (err) {
+      if (!isTransientFailure(err)) throw err;
+    }
+  }
+}
+
+/** `ds-eval-aws-web-2 (missing), ds-eval-gcp-web-1 (agent inactive)`, the first few of them. */
+export function stillWaiting(rows: readonly ComputerCheck[], max = 3): string {
+  const bad = rows.filter((r) => r.findings.length > 0);
+  const what = (r: ComputerCheck) =>
+    r.findings.includes('missing') ? 'missing' : r.findings.includes('offline') ? `agent ${shown(String(r.agentStatus ?? 'unknown'), 20)}` : r.findings.map((f) => FINDING_LABEL[f] ?? f).join(', ');
+  const named = bad.slice(0, max).map((r) => `${shown(r.displayName, 60)} (${what(r)})`);
+  return named.join(', ') + (bad.length > max ? ` and ${bad.length - max} more` : '');
+}
+
+function describe(row: ComputerCheck, messages: ReadonlyMap<number, readonly string[]>, names: ReadonlyMap<number, string | undefined>): string {
   if (row.findings.length === 0) return 'ok';
   return row.findings
     .map((f) => {
@@ -57,7 +79,7 @@ function describe(row: ComputerCheck, messages: ReadonlyMap<number, readonly str
         case 'offline':
           return agentState(row, messages);
         case 'wrong-policy':
-          return `wrong policy (expected ${row.expectedPolicyId}, found ${row.foundPolicyId ?? 'none'})`;
+          return `wrong policy (expected ${policyLabel(row.expectedPolicyId, names.get(row.expectedPolicyId ?? 0))}, found ${row.foundPolicyId === undefined ? 'none' : policyLabel(row.foundPolicyId, names.get(row.foundPolicyId))})`;
         case 'unexpected':
           return 'unexpected (not in sandbox.yaml)';
         case 'duplicate':
@@ -90,11 +112,12 @@ export const run: CommandRun<{ cloud?: string; wait?: string }> = managerCommand
   // Without it, one round with the client's own retries. 401/403/404 end it at once.
   let rows: ComputerCheck[] | undefined;
   const messages = new Map<number, readonly string[]>();
+  const names = new Map<number, string | undefined>();
   const started = Date.now();
   // Each round gets at least this long; a round that cannot have it is not started.
   const reserve = Math.min(5_000, Math.max(500, waitMs / 10));
   for (let round = 1; ; round++) {
-    let problem: string;
+    let trouble: string;
     let failure: Error | undefined;
     try {
       const roundClient = waitMs > 0 ? client.withDeadline(deadline) : client;
@@ -106,19 +129,21 @@ export const run: CommandRun<{ cloud?: string; wait?: string }> = managerCommand
           : await sandboxLookalikes(roundClient, ctx.config.name, clouds);
       for (const c of found) messages.set(c.ID, c.computerStatus?.agentStatusMessages ?? []);
       rows = compareComputers(expected, found);
+      await policyNames(roundClient, rows.flatMap((r) => [r.expectedPolicyId, r.foundPolicyId]), names);
       if (rows.every((r) => r.findings.length === 0)) break;
-      problem = summary(rows);
+      trouble = `${summary(rows)}: ${stillWaiting(rows)}`;
     } catch (err) {
       if (waitMs === 0 || !isTransientFailure(err)) throw err;
       failure = err as Error;
-      problem = `failed: ${failure.message}`;
+      trouble = `failed: ${failure.message}`;
     }
     const pause = Math.min(interval, deadline - Date.now() - reserve);
     if (pause <= 0) {
       if (failure) throw new OperationError(`verify: gave up after waiting ${formatDuration(Date.now() - started)}: ${failure.message}`);
       break;
     }
-    ctx.io.err(`verify: check ${round}: ${problem}; checking again in ${formatDuration(pause)} (${formatDuration(deadline - Date.now())} left)`);
+    // One line rewritten in place on a terminal, a line per check in a log.
+    ctx.status(`verify: check ${round}: ${trouble}; again in ${formatDuration(pause)}, ${formatDuration(deadline - Date.now())} left`);
     await new Promise((r) => setTimeout(r, pause));
   }
   if (!rows || !expected) throw new OperationError(`verify: no check finished within ${formatDuration(waitMs)}`);
@@ -129,14 +154,25 @@ export const run: CommandRun<{ cloud?: string; wait?: string }> = managerCommand
   const tasks: TaskCheck[] = ctx.config.manager.type === 'vision-one' ? await checkSandboxTasks(ctx, client) : [];
   const ok = rows.every((r) => r.findings.length === 0) && tasks.every((t) => t.problems.length === 0);
   const final = rows;
+  for (const r of final.filter((x) => x.findings.length > 0)) ctx.problem(problem('error', `${r.displayName}: ${describe(r, messages, names)}`));
+  for (const t of tasks.filter((x) => x.problems.length > 0)) ctx.problem(problem('error', `event-based task ${t.name}: ${t.problems.join('; ')}`));
+  const paint = ctx.paint;
   ctx.emit(
     {
-      ok,
       sandbox: ctx.config.name,
       clouds,
+      waitedSeconds: waitMs > 0 ? Math.round(waited / 1000) : null,
+      // Every key on every row; null where the manager has no such computer (missing) or no value.
       computers: rows.map((r) => ({
-        ...r,
-        ...(r.computerId !== undefined ? { agentStatusMessages: messages.get(r.computerId) ?? [] } : {}),
+        displayName: r.displayName,
+        computerId: r.computerId ?? null,
+        expectedPolicyId: r.expectedPolicyId ?? null,
+        expectedPolicyName: r.expectedPolicyId === undefined ? null : (names.get(r.expectedPolicyId) ?? null),
+        foundPolicyId: r.foundPolicyId ?? null,
+        foundPolicyName: r.foundPolicyId === undefined ? null : (names.get(r.foundPolicyId) ?? null),
+        agentStatus: r.agentStatus ?? null,
+        agentStatusMessages: r.computerId !== undefined ? (messages.get(r.computerId) ?? []) : null,
+        findings: r.findings,
         // The agent check is about `active`: a `warning` agent is not "offline" (agentStatus has the real one).
         status: r.findings.length === 0 ? 'ok' : r.findings.map((f) => (f === 'offline' ? 'not-active' : f)).join(','),
       })),
@@ -148,9 +184,13 @@ export const run: CommandRun<{ cloud?: string; wait?: string }> = managerCommand
         final.map((r) => [
           shown(r.displayName, 80),
           r.computerId === undefined ? '-' : String(r.computerId),
-          r.foundPolicyId === undefined ? (r.expectedPolicyId === undefined ? '-' : `(${r.expectedPolicyId})`) : String(r.foundPolicyId),
+          r.foundPolicyId === undefined
+            ? r.expectedPolicyId === undefined
+              ? '-'
+              : `(${policyLabel(r.expectedPolicyId, names.get(r.expectedPolicyId))})`
+            : policyLabel(r.foundPolicyId, names.get(r.foundPolicyId)),
           shown(String(r.agentStatus ?? '-'), 40),
-          describe(r, messages),
+          r.findings.length === 0 ? paint('pass', 'ok') : paint('fail', describe(r, messages, names)),
         ]),
       ),
       ...tasks.map((t) => `event-based task ${shown(t.name)}${t.id !== undefined ? ` (id ${t.id})` : ''}: ${t.problems.length === 0 ? 'ok' : t.problems.map((p) => shown(p, 200)).join('; ')}`),

@@ -32,6 +32,7 @@ import {
   type ManagerClient,
 } from '../../manager';
 import type { CommandContext } from '../context';
+import type { Check } from '../preflight/check';
 import { resolvePolicyId } from './manager-session';
 
 /** `platformSettingAgentInitiatedActivationSpecifyHostnameEnabled`: "Allow Agent to specify hostname". */
@@ -145,12 +146,8 @@ export async function undoTaskChange(client: ManagerClient, c: ManagerChange): P
   await client.deleteEventBasedTask(c.id);
 }
 
-export interface InstallerCheck {
-  readonly outcome: 'PASS' | 'FAIL' | 'SKIP';
-  readonly check: string;
-  readonly detail: string;
-  readonly fix?: string;
-}
+/** Preflight's finding shape (lib/cli/preflight/check.ts). */
+export type InstallerCheck = Check;
 
 /** For preflight: each package the VMs need is set, present, the right OS/arch by name and content; its digest. */
 export function installerChecks(config: SandboxConfig, clouds: readonly Cloud[]): InstallerCheck[] {

@@ -146,7 +146,7 @@ describeE2e.each(['gcp', 'aws'] as const)('%s Windows: rename and restart, Agent
     if (cloud === 'aws') expect(c.ofType('wait-condition')[0].signal).toMatchObject({ Status: 'SUCCESS', UniqueId: 'ds-eval-aws-win-1', Reason: expect.stringMatching(/^activated/) });
     else expect(c.ofType('guest-attribute').find((e) => e.key === 'dskit/status')?.value).toMatch(/^activated/);
     expect(verify.code).toBe(0);
-    expect(JSON.parse(verify.stdout).computers).toEqual([expect.objectContaining({ displayName: `ds-eval-${cloud}-win-1`, foundPolicyId: 9, status: 'ok' })]);
+    expect(JSON.parse(verify.stdout).data.computers).toEqual([expect.objectContaining({ displayName: `ds-eval-${cloud}-win-1`, foundPolicyId: 9, status: 'ok' })]);
   });
 
   test('a later boot leaves the agent alone, and the registration data is in no script or output', () => {
