@@ -11,12 +11,11 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as readline from 'node:readline';
-import { ensureRootfs, REPO_ROOT, rootfsCachePath } from '../../agent/support/rootfs';
+import { ensureRootfs, REPO_ROOT, rootfsCacheDir, rootfsCachePath } from '../../agent/support/rootfs';
 import type { VmScenario } from '../../fixtures/exercise-cloud/main';
 import type { CliResult } from '../../helpers/cli';
 import { runDskitIn } from './lab';
 
-const CACHE_DIR = path.join(REPO_ROOT, '.cache');
 /** What a cloud image has that the boot-script rootfs lacks and the triggers use. */
 export const EXERCISE_PACKAGES = ['openssh-server', 'openssh-client', 'rsyslog'] as const;
 const TSX = require.resolve('tsx/cjs');
@@ -32,7 +31,8 @@ const sh = (cmd: string, args: string[], opts: { input?: string } = {}) => {
 
 function exerciseRootfsPath(): string {
   const key = createHash('sha256').update(`${rootfsCachePath()}|${EXERCISE_PACKAGES.join(',')}`).digest('hex').slice(0, 12);
-  return path.join(CACHE_DIR, `debian12-exercise-${key}`);
+  // Beside the boot-script rootfs, outside the repo (one build per machine, every clone).
+  return path.join(rootfsCacheDir(), `debian12-exercise-${key}`);
 }
 
 /** The boot-script rootfs plus EXERCISE_PACKAGES (apt from the Debian mirror, once; cached). */
@@ -90,7 +90,8 @@ export class ExerciseVm {
   async start(): Promise<void> {
     this.work = fs.mkdtempSync(path.join(os.tmpdir(), 'dskit-exercise-vm-'));
     this.root = path.join(this.work, 'root');
-    const lower = ensureExerciseRootfs((l) => console.log(l));
+    // Progress of a one-off build (minutes), on stderr.
+    const lower = ensureExerciseRootfs((l) => process.stderr.write(`${l}\n`));
     for (const d of ['upper', 'overlay-work', 'root']) fs.mkdirSync(path.join(this.work, d));
     try {
       sh('mount', ['-t', 'overlay', 'overlay', '-o', `lowerdir=${lower},upperdir=${this.work}/upper,workdir=${this.work}/overlay-work`, this.root]);
