@@ -16,18 +16,17 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { DuckDBConnection, DuckDBInstance, DuckDBType } from '@duckdb/node-api';
+import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import type { Dictionary } from './dictionary';
+import { writeParquet, type ParquetColumn } from './parquet';
 import { EVENT_COLUMNS } from './relation';
 import { INTEGER_COLUMNS, TEXT_COLUMNS, type EventBatch, type IntegerColumn, type TextColumn } from './scan';
 
-const PART_TABLE = 'dskit_part';
-const MEMBERS_TABLE = 'dskit_enum_members';
 /** DuckDB's memory budget: a part's rows and the Parquet writer fit in it. */
 export const DEFAULT_MEMORY_LIMIT = '256MB';
 /** Rows per Parquet part: bounds the memory the pending rows take (about 120 bytes a row). */
 export const PART_ROWS = 1 << 18;
-/** Rows per chunk handed to DuckDB (its vector size). */
+/** Rows per scanned batch (the scanner's default). */
 const CHUNK_ROWS = 2048;
 const TWO_32 = 4294967296;
 const MS_PER_HOUR = 3_600_000;
@@ -150,7 +149,6 @@ export class EventStore {
     if (opts.tempDirectory) config.temp_directory = opts.tempDirectory;
     const instance = await DuckDBInstance.create(':memory:', config);
     const connection = await instance.connect();
-    await connection.run(`CREATE TABLE ${MEMBERS_TABLE} (col UTINYINT, ord UINTEGER, text VARCHAR)`);
     return new EventStore(instance, connection, dictionary);
   }
 
@@ -201,122 +199,52 @@ export class EventStore {
     const rows = part.rows;
     if (rows === 0) return 0;
     const members = TEXT_COLUMNS.map((_, i) => this.members(part.text[i], rows));
-    // The ENUM types are made from a table of their members (a literal list would be a statement as long as the texts).
-    const staged = await this.connection.createAppender(MEMBERS_TABLE);
-    members.forEach((texts, column) =>
-      texts.forEach((text, ord) => {
-        staged.appendUTinyInt(column);
-        staged.appendUInteger(ord);
-        staged.appendVarchar(text);
-        staged.endRow();
-      }),
-    );
-    staged.closeSync();
-    await this.connection.run(`DROP TABLE IF EXISTS ${PART_TABLE}`);
-    const typeOf = (i: number) => `dskit_enum_${TEXT_COLUMNS[i]}`;
-    for (const [i, texts] of members.entries()) {
-      if (texts.length > 0) await this.connection.run(`CREATE OR REPLACE TYPE ${typeOf(i)} AS ENUM (SELECT text FROM ${MEMBERS_TABLE} WHERE col = ${i} ORDER BY ord)`);
-    }
-    await this.connection.run(`DELETE FROM ${MEMBERS_TABLE}`);
-    const sqlTypes = PART_SOURCES.map((source) => (source.kind === 'time' ? 'TIMESTAMP' : source.kind === 'integer' ? 'BIGINT' : members[source.index].length > 0 ? typeOf(source.index) : 'VARCHAR'));
-    await this.connection.run(`CREATE TABLE ${PART_TABLE} (${PART_COLUMNS.map((c, i) => `${c} ${sqlTypes[i]}`).join(', ')})`);
-    const appender = await this.connection.createAppender(PART_TABLE);
-    const types = PART_COLUMNS.map((_, i) => appender.columnType(i));
-    PART_SOURCES.forEach((source, i) => {
-      // The ENUM's order is its members' ord: check it, since every index written relies on it.
-      if (source.kind === 'text' && members[source.index].length > 0) {
-        const values = (types[i] as DuckDBType & { values?: readonly string[] }).values;
-        if (!values || values.length !== members[source.index].length || values.some((v, k) => v !== members[source.index][k])) {
-          throw new Error(`store: DuckDB made ENUM ${typeOf(source.index)} in another order than its members`);
-        }
-      }
+    const columns = PART_COLUMNS.map((name, i): ParquetColumn => {
+      const source = PART_SOURCES[i];
+      if (source.kind === 'text') return { name, kind: 'text', members: members[source.index], codes: part.text[source.index] };
+      return source.kind === 'time' ? this.timeColumn(name, rows, source.hour) : this.integerColumn(name, rows, source.index);
     });
-    this.appendRows(appender, types, rows);
-    appender.closeSync();
     fs.mkdirSync(path.dirname(file), { recursive: true });
-    // One row group per part: an ENUM column's writer holds only indices, and writes its dictionary once per group.
-    await this.connection.run(`COPY ${PART_TABLE} TO ${sqlText(file)} (FORMAT parquet, ROW_GROUP_SIZE ${Math.max(rows, CHUNK_ROWS)})`);
-    await this.connection.run(`DROP TABLE ${PART_TABLE}`);
+    writeParquet(file, rows, columns);
     part.clear();
     return rows;
   }
 
-  /** The pending rows into the part table, a chunk of CHUNK_ROWS at a time, one native copy per column. */
-  private appendRows(appender: import('@duckdb/node-api').DuckDBAppender, types: DuckDBType[], rows: number): void {
-    const api = require('@duckdb/node-api') as typeof import('@duckdb/node-api');
-    const duckdb = require('@duckdb/node-bindings') as typeof import('@duckdb/node-bindings');
-    const part = this.pending;
-    const chunk = api.DuckDBDataChunk.create(types);
-    const words = new Int32Array(CHUNK_ROWS * 2);
-    const int64 = new BigInt64Array(words.buffer);
-    const codes8 = new Uint8Array(CHUNK_ROWS);
-    const codes16 = new Uint16Array(CHUNK_ROWS);
-    const codes32 = new Uint32Array(CHUNK_ROWS);
-    const validity = new Uint8Array(CHUNK_ROWS / 8);
-    const widths = types.map((t) => {
-      const internal = (t as DuckDBType & { internalTypeId?: number }).internalTypeId;
-      return internal === api.DuckDBTypeId.UTINYINT ? 1 : internal === api.DuckDBTypeId.USMALLINT ? 2 : 4;
-    });
-    for (let start = 0; start < rows; start += CHUNK_ROWS) {
-      const n = Math.min(CHUNK_ROWS, rows - start);
-      chunk.reset();
-      for (const [column, source] of PART_SOURCES.entries()) {
-        const vector = duckdb.data_chunk_get_vector(chunk.chunk, column);
-        validity.fill(0xff);
-        const isNull = (i: number) => {
-          validity[i >> 3] &= ~(1 << (i & 7));
-        };
-        let data: ArrayBufferView;
-        if (source.kind === 'text') {
-          const ids = part.text[source.index];
-          const width = widths[column];
-          const codes = width === 1 ? codes8 : width === 2 ? codes16 : codes32;
-          for (let i = 0; i < n; i++) {
-            const code = ids[start + i];
-            if (code === 0) {
-              codes[i] = 0;
-              isNull(i);
-            } else codes[i] = code - 1;
-          }
-          data = codes.subarray(0, n);
-          // A column with no text in the part is a VARCHAR of NULLs: only its validity is written.
-          if (types[column].typeId === api.DuckDBTypeId.VARCHAR) data = codes8.subarray(0, 0);
-        } else if (source.kind === 'time') {
-          for (let i = 0; i < n; i++) {
-            const ms = part.eventMs[start + i];
-            if (Number.isNaN(ms)) {
-              int64[i] = 0n;
-              isNull(i);
-            } else {
-              const rounded = roundMs(ms);
-              putMicros(words, i, source.hour ? Math.floor(rounded / MS_PER_HOUR) * MS_PER_HOUR : rounded);
-            }
-          }
-          data = int64.subarray(0, n);
-        } else {
-          const values = part.integer[source.index];
-          const exact = part.exact[source.index];
-          for (let i = 0; i < n; i++) {
-            const x = values[start + i];
-            if (!Number.isNaN(x)) putInt64(words, i, x);
-            else {
-              const big = exact.size > 0 ? exact.get(start + i) : undefined;
-              if (big === undefined) {
-                int64[i] = 0n;
-                isNull(i);
-              } else int64[i] = big;
-            }
-          }
-          data = int64.subarray(0, n);
-        }
-        if (data.byteLength > 0) duckdb.copy_data_to_vector(vector, 0, data.buffer as ArrayBuffer, data.byteOffset, data.byteLength);
-        // Written every chunk, NULL or not: a reused chunk's vectors may keep the last one's mask.
-        duckdb.vector_ensure_validity_writable(vector);
-        duckdb.copy_data_to_vector_validity(vector, 0, validity.buffer, 0, Math.ceil(n / 8));
-      }
-      chunk.rowCount = n;
-      appender.appendDataChunk(chunk);
+  /** The event's time (or its hour) as TIMESTAMP microseconds. */
+  private timeColumn(name: string, rows: number, hour: boolean): ParquetColumn {
+    const present = new Uint8Array(Math.ceil(rows / 8) + 1);
+    const values = new Int32Array(rows * 2);
+    const eventMs = this.pending.eventMs;
+    let count = 0;
+    for (let r = 0; r < rows; r++) {
+      const ms = eventMs[r];
+      if (Number.isNaN(ms)) continue;
+      present[r >> 3] |= 1 << (r & 7);
+      const rounded = roundMs(ms);
+      putMicros(values, count++, hour ? Math.floor(rounded / MS_PER_HOUR) * MS_PER_HOUR : rounded);
     }
+    return { name, kind: 'timestamp', present, values, count };
+  }
+
+  /** An integer column as BIGINT (NaN is NULL, unless the value is one of the exact ones beyond 2^53). */
+  private integerColumn(name: string, rows: number, index: number): ParquetColumn {
+    const present = new Uint8Array(Math.ceil(rows / 8) + 1);
+    const values = new Int32Array(rows * 2);
+    const int64 = new BigInt64Array(values.buffer);
+    const doubles = this.pending.integer[index];
+    const exact = this.pending.exact[index];
+    let count = 0;
+    for (let r = 0; r < rows; r++) {
+      const x = doubles[r];
+      if (!Number.isNaN(x)) putInt64(values, count++, x);
+      else {
+        const big = exact.size > 0 ? exact.get(r) : undefined;
+        if (big === undefined) continue;
+        int64[count++] = big;
+      }
+      present[r >> 3] |= 1 << (r & 7);
+    }
+    return { name, kind: 'bigint', present, values, count };
   }
 
   /** Makes `view` the union of the given parts (PART_COLUMNS); an empty relation when there are none. */
