@@ -84,6 +84,15 @@ const KEY_BYTES = KEYS.map((k) => Buffer.from(k, 'latin1'));
 const KEYS_BY_LENGTH: number[][] = [];
 KEYS.forEach((k, i) => (KEYS_BY_LENGTH[k.length] ??= []).push(i));
 const SINGLE = KEYS.map((_, i) => [i]);
+// Dictionary memos (Dictionary.internMemo): one per key of KEYS, then the header fields and the syslog host.
+const MEMO_VENDOR = KEYS.length;
+const MEMO_PRODUCT = KEYS.length + 1;
+const MEMO_DEVICE_VERSION = KEYS.length + 2;
+const MEMO_NAME = KEYS.length + 3;
+const MEMO_VERSION = KEYS.length + 4;
+const MEMO_SYSLOG_HOST = KEYS.length + 5;
+const MEMO_COUNT = KEYS.length + 6;
+const MEMO_SLOTS = 1024;
 
 // Local copies: an imported binding is read through a getter on every access.
 const RANGE_LOW = MODULE_RANGES.flatMap((m) => m.ranges.map(([low]) => low));
@@ -137,6 +146,7 @@ export class EventScanner {
   private readonly valueEnd = new Int32Array(KEYS.length);
   private readonly found = new Uint32Array(KEYS.length);
   private generation = 0;
+  private readonly memos = Array.from({ length: MEMO_COUNT }, () => new Uint32Array(MEMO_SLOTS));
   private readonly formatCef: number;
   private readonly formatLeef: number;
   private readonly moduleIds: number[];
@@ -289,16 +299,16 @@ export class EventScanner {
     const text = batch.text;
     const gen = ++this.generation;
 
-    const vendor = this.headerId(pipes[0] + 1, pipes[1], 0);
-    const product = this.headerId(pipes[1] + 1, pipes[2], 1);
-    const deviceVersion = this.headerId(pipes[2] + 1, pipes[3], 2);
+    const vendor = this.headerId(pipes[0] + 1, pipes[1], MEMO_VENDOR);
+    const product = this.headerId(pipes[1] + 1, pipes[2], MEMO_PRODUCT);
+    const deviceVersion = this.headerId(pipes[2] + 1, pipes[3], MEMO_DEVICE_VERSION);
     this.headerRange(pipes[3] + 1, pipes[4]);
     const signatureId = this.rangeInteger();
     let cefName = 0;
     let severity: number | bigint | null = null;
     let severityFromHeader = false;
     if (cef) {
-      cefName = this.headerId(pipes[4] + 1, pipes[5]);
+      cefName = this.headerId(pipes[4] + 1, pipes[5], MEMO_NAME);
       if (this.headerRange(pipes[5] + 1, pipes[6]) > 0) {
         severity = this.rangeInteger();
         severityFromHeader = true;
@@ -323,12 +333,7 @@ export class EventScanner {
     if (!severityFromHeader && this.valueRange(K.sev, gen) > 0) severity = this.rangeInteger();
     const spt = this.valueRange(K.spt, gen) > 0 || this.valueRange(K.srcPort, gen) > 0 ? this.rangeInteger() : null;
     const dpt = this.valueRange(K.dpt, gen) > 0 || this.valueRange(K.dstPort, gen) > 0 ? this.rangeInteger() : null;
-    let hostId: number | bigint | null = null;
-    let cn1Id = 0;
-    if (this.valueRange(K.cn1, gen) > 0) {
-      hostId = this.rangeInteger();
-      cn1Id = d.intern(this.rb, this.rs, this.re);
-    }
+    const hostId = this.valueRange(K.cn1, gen) > 0 ? this.rangeInteger() : null;
     const dvchost = this.valueId(K.dvchost, gen);
     const dvc = this.valueId(K.dvc, gen);
     let userName = this.valueId(K.duser, gen);
@@ -339,7 +344,9 @@ export class EventScanner {
     const stampStart = this.span[0];
     const syslogHost = this.syslogHost(b, start, markerStart, stampKind, stampStart);
     let host = dvchost || dvc || syslogHost;
-    if (host === 0 && cn1Id !== 0) {
+    // No host named: cn1 makes one (rare, so its value is only interned then).
+    const cn1Id = host === 0 ? this.valueId(K.cn1, gen) : 0;
+    if (cn1Id !== 0) {
       let composed = this.hostIdHosts.get(cn1Id);
       if (composed === undefined) {
         composed = d.internString(`host-id:${d.text(cn1Id)}`);
@@ -364,13 +371,14 @@ export class EventScanner {
     batch.eventMs[row] = eventMs;
     if (Number.isNaN(eventMs)) this.untimed += 1;
     text.format[row] = cef ? this.formatCef : this.formatLeef;
-    text.format_version[row] = cef ? this.versionId(p0) : d.intern(ev, p0 - 3, p0);
+    text.format_version[row] = cef ? this.versionId(p0) : d.internMemo(this.memos[MEMO_VERSION], ev, p0 - 3, p0);
     text.vendor[row] = vendor;
     text.product[row] = product;
     text.device_version[row] = deviceVersion;
     text.name[row] = name;
     text.module[row] = this.moduleId(signatureId, product);
-    const src = this.valueId(K.src, gen);
+    // Sources are many (a honeypot sees thousands): a memo would mostly miss, so straight to the dictionary.
+    const src = this.valueRange(K.src, gen) === 0 ? 0 : d.intern(this.rb, this.rs, this.re);
     text.src[row] = src;
     text.source_country[row] = src === 0 ? 0 : this.countryId(src);
     text.dst[row] = this.valueId(K.dst, gen);
@@ -414,7 +422,7 @@ export class EventScanner {
     const ev = this.ev;
     let s = p0;
     while (s > 0 && isDigit(ev[s - 1])) s--;
-    return this.dictionary.intern(ev, s, p0);
+    return this.dictionary.internMemo(this.memos[MEMO_VERSION], ev, s, p0);
   }
 
   /** A header field's bytes, placeholders undone, as the current range; returns its length. */
@@ -440,14 +448,10 @@ export class EventScanner {
   }
 
   /** A header field's id, empty as NULL; `slot` remembers the last one (vendor, product and version rarely change). */
-  private headerId(s: number, e: number, slot = -1): number {
+  private headerId(s: number, e: number, memo: number): number {
     if (this.headerRange(s, e) === 0) return 0;
-    if (slot >= 0 && this.dictionary.holds(this.lastHeader[slot], this.rb, this.rs, this.re)) return this.lastHeader[slot];
-    const id = this.dictionary.intern(this.rb, this.rs, this.re);
-    if (slot >= 0) this.lastHeader[slot] = id;
-    return id;
+    return this.dictionary.internMemo(this.memos[memo], this.rb, this.rs, this.re);
   }
-  private readonly lastHeader = new Uint32Array(4);
 
   /** CEF extension: segments start at ` +key=` (spaces dropped), and, when special, after U+0001. */
   private cefPairs(bodyStart: number, bodyEnd: number, gen: number): void {
@@ -601,7 +605,7 @@ export class EventScanner {
   }
 
   private valueId(key: number, gen: number): number {
-    return this.valueRange(key, gen) === 0 ? 0 : this.dictionary.intern(this.rb, this.rs, this.re);
+    return this.valueRange(key, gen) === 0 ? 0 : this.dictionary.internMemo(this.memos[key], this.rb, this.rs, this.re);
   }
 
   /** The current range as `^-?[0-9]{1,18}$`: a number (a bigint beyond 2^53), or null. */
@@ -726,7 +730,7 @@ export class EventScanner {
     const ts = this.span[0];
     const te = this.span[1];
     if (notAHost(b, ts, te)) return 0;
-    return this.dictionary.intern(b, ts, te);
+    return this.dictionary.internMemo(this.memos[MEMO_SYSLOG_HOST], b, ts, te);
   }
   private readonly span = new Int32Array(2);
 
