@@ -17,24 +17,27 @@
  */
 import * as fs from 'node:fs';
 
+interface ColumnBase {
+  readonly name: string;
+  /** Per row, one bit (LSB first): 1 when the value is present (not NULL). */
+  readonly present: Uint8Array;
+  /** Rows present. */
+  readonly count: number;
+}
+
 export type ParquetColumn =
-  | {
-      readonly name: string;
+  | (ColumnBase & {
       readonly kind: 'text';
       /** The dictionary, in index order. */
       readonly members: readonly string[];
       /** Per row: member index + 1; 0 is NULL. */
       readonly codes: Uint32Array;
-    }
-  | {
-      readonly name: string;
+    })
+  | (ColumnBase & {
       readonly kind: 'bigint' | 'timestamp';
-      /** Per row, one bit (LSB first): 1 when the value is present. */
-      readonly present: Uint8Array;
       /** The present values as int64 (two little-endian 32-bit words each), in row order. */
       readonly values: Int32Array;
-      readonly count: number;
-    };
+    });
 
 // parquet.thrift enums.
 const TYPE_INT64 = 2;
@@ -208,9 +211,7 @@ function definitionLevels(present: Uint8Array, rows: number): Buffer {
 }
 
 /** The present rows' codes - 1 as RLE_DICTIONARY values: bit width, then one bit-packed run. */
-function dictionaryIndices(codes: Uint32Array, rows: number, members: number): Buffer {
-  let count = 0;
-  for (let r = 0; r < rows; r++) if (codes[r] !== 0) count++;
+function dictionaryIndices(codes: Uint32Array, rows: number, count: number, members: number): Buffer {
   const width = bitWidth(members);
   const groups = Math.ceil(count / 8);
   const out = Buffer.alloc(1 + 10 + groups * width);
@@ -283,15 +284,13 @@ export function writeParquet(file: string, rows: number, columns: readonly Parqu
       let encodings: number[];
       let page: Uint8Array[];
       if (column.kind === 'text') {
-        const present = new Uint8Array(Math.ceil(rows / 8) + 1);
-        for (let r = 0; r < rows; r++) if (column.codes[r] !== 0) present[r >> 3] |= 1 << (r & 7);
-        const levels = definitionLevels(present, rows);
+        const levels = definitionLevels(column.present, rows);
         if (column.members.length > 0) {
           const dictionary = plainTexts(column.members);
           dictionaryOffset = offset;
           write(pageHeader(PAGE_DICTIONARY, dictionary.length, column.members.length, ENCODING_PLAIN));
           write(dictionary);
-          page = [levels, dictionaryIndices(column.codes, rows, column.members.length)];
+          page = [levels, dictionaryIndices(column.codes, rows, column.count, column.members.length)];
           encodings = [ENCODING_PLAIN, ENCODING_RLE, ENCODING_RLE_DICTIONARY];
         } else {
           // No text in this part: NULLs only, no dictionary.

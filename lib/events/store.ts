@@ -163,16 +163,19 @@ export class EventStore {
   }
 
   /**
-   * Turns a text column's dictionary ids, in place, into its ENUM member index + 1 (0 stays
-   * NULL); returns the members, in index order. Texts equal once decoded (two invalid UTF-8
-   * byte strings both read as U+FFFD) share a member, as they are the same VARCHAR.
+   * A text column of the part: its dictionary ids turned, in place, into ENUM-like member
+   * indices + 1 (0 stays NULL), the members in index order, and which rows are present. Texts
+   * equal once decoded (two invalid UTF-8 byte strings both read as U+FFFD) share a member, as
+   * they are the same VARCHAR.
    */
-  private members(ids: Uint32Array, rows: number): string[] {
+  private textColumn(name: string, ids: Uint32Array, rows: number): ParquetColumn {
     if (this.memberOf.length <= this.dictionary.count) this.memberOf = new Uint32Array(Math.max(this.dictionary.count + 1, this.memberOf.length * 2));
     const memberOf = this.memberOf;
     const members: string[] = [];
     const seen: number[] = [];
     const byText = new Map<string, number>();
+    const present = new Uint8Array(Math.ceil(rows / 8) + 1);
+    let count = 0;
     for (let r = 0; r < rows; r++) {
       const id = ids[r];
       if (id === 0) continue;
@@ -188,9 +191,11 @@ export class EventStore {
         seen.push(id);
       }
       ids[r] = code;
+      present[r >> 3] |= 1 << (r & 7);
+      count++;
     }
     for (const id of seen) memberOf[id] = 0;
-    return members;
+    return { name, kind: 'text', members, codes: ids, present, count };
   }
 
   /** Writes the pending rows as a Parquet part (nothing when none) and starts a new one; returns the part's rows. */
@@ -198,10 +203,10 @@ export class EventStore {
     const part = this.pending;
     const rows = part.rows;
     if (rows === 0) return 0;
-    const members = TEXT_COLUMNS.map((_, i) => this.members(part.text[i], rows));
+    const texts = TEXT_COLUMNS.map((name, i) => this.textColumn(name, part.text[i], rows));
     const columns = PART_COLUMNS.map((name, i): ParquetColumn => {
       const source = PART_SOURCES[i];
-      if (source.kind === 'text') return { name, kind: 'text', members: members[source.index], codes: part.text[source.index] };
+      if (source.kind === 'text') return { ...texts[source.index], name };
       return source.kind === 'time' ? this.timeColumn(name, rows, source.hour) : this.integerColumn(name, rows, source.index);
     });
     fs.mkdirSync(path.dirname(file), { recursive: true });

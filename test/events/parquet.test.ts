@@ -28,13 +28,17 @@ function int64Column(name: string, kind: 'bigint' | 'timestamp', values: Readonl
 function textColumn(name: string, values: ReadonlyArray<string | null>): ParquetColumn {
   const members: string[] = [];
   const codes = new Uint32Array(values.length);
+  const present = new Uint8Array(Math.ceil(values.length / 8) + 1);
+  let count = 0;
   values.forEach((v, r) => {
     if (v === null) return;
     let i = members.indexOf(v);
     if (i < 0) i = members.push(v) - 1;
     codes[r] = i + 1;
+    present[r >> 3] |= 1 << (r & 7);
+    count++;
   });
-  return { name, kind: 'text', members, codes };
+  return { name, kind: 'text', members, codes, present, count };
 }
 
 describe('Parquet parts', () => {
