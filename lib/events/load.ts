@@ -285,7 +285,7 @@ export async function loadSources(scanner: EventScanner, store: EventStore, sour
       const start = async (first: Buffer) => {
         shape = choose(first);
         if (shape === 'lines') {
-          splitter = new LineSplitter((buf, s, e) => reader.line(buf, s, e), maxLine, (buf, end) => scanner.setChunk(buf, end));
+          splitter = new LineSplitter((buf, s, e) => reader.line(buf, s, e), maxLine, (buf, end) => scanner.setChunk(buf, end, true));
         } else if (shape === 'json') {
           json = new JsonArraySplitter((text) => {
             reader.lines += 1;

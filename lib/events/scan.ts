@@ -81,8 +81,6 @@ const MONTH_NAMES = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Se
 const KEYS = ['src', 'dst', 'spt', 'dpt', 'proto', 'act', 'cn1', 'dvchost', 'dvc', 'name', 'sev', 'rt', 'duser', 'suser', 'usrName', 'srcPort', 'dstPort'] as const;
 const K = Object.fromEntries(KEYS.map((k, i) => [k, i])) as Record<(typeof KEYS)[number], number>;
 const KEY_BYTES = KEYS.map((k) => Buffer.from(k, 'latin1'));
-const KEYS_BY_LENGTH: number[][] = [];
-KEYS.forEach((k, i) => (KEYS_BY_LENGTH[k.length] ??= []).push(i));
 const SINGLE = KEYS.map((_, i) => [i]);
 // Dictionary memos (Dictionary.internMemo): one per key of KEYS, then the header fields and the syslog host.
 const MEMO_VENDOR = KEYS.length;
@@ -102,12 +100,19 @@ const RANGE_MODULE = MODULE_RANGES.flatMap((m, i) => m.ranges.map(() => i));
 const isDigit = (c: number) => c >= 48 && c <= 57;
 const KEY_CHAR = new Uint8Array(256);
 for (let c = 0; c < 256; c++) KEY_CHAR[c] = (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95 ? 1 : 0;
-/** A key's first two bytes and length → the KEYS index to compare against, or -1 (most keys of a line are none of ours). */
-const KEY_SLOT = new Int16Array(16 * 65536).fill(-1);
+/**
+ * A key's length and first two bytes, hashed to a slot → the KEYS index to compare against, -1
+ * for none (most keys of a line are none of ours), -2 for several (then SLOT_KEYS lists them).
+ * Small on purpose: a table indexed by the three directly (2 MB) missed the CPU cache on every pair.
+ */
+const KEY_SLOTS = 4096;
+const keySlot = (length: number, first: number, second: number) => (length * 0x2f1 + first * 0x65 + second * 0x0b) & (KEY_SLOTS - 1);
+const KEY_SLOT = new Int16Array(KEY_SLOTS).fill(-1);
+const SLOT_KEYS: number[][] = Array.from({ length: KEY_SLOTS }, () => []);
 KEYS.forEach((k, i) => {
-  const slot = (k.length << 16) | (k.charCodeAt(0) << 8) | k.charCodeAt(1);
-  // Two wanted keys with the same length and first two bytes share a slot: keep a chain of one.
-  KEY_SLOT[slot] = KEY_SLOT[slot] === -1 ? i : -2;
+  const slot = keySlot(k.length, k.charCodeAt(0), k.charCodeAt(1));
+  SLOT_KEYS[slot].push(i);
+  KEY_SLOT[slot] = SLOT_KEYS[slot].length === 1 ? i : -2;
 });
 const isHex = (c: number) => isDigit(c) || (c >= 65 && c <= 70) || (c >= 97 && c <= 102);
 const isUpper = (c: number) => c >= 65 && c <= 90;
@@ -138,6 +143,8 @@ export class EventScanner {
   private readonly onBatch: (batch: EventBatch) => void;
   private buf: Buffer = Buffer.alloc(0);
   private chunkEnd = 0;
+  /** The chunk's lines come from a line splitter: none holds an LF, so none is looked for. */
+  private splitLines = false;
   // Next position of a byte at or after the last lookup (Infinity: none left in the chunk).
   private readonly cursor = new Float64Array(8);
   private scratch = Buffer.allocUnsafe(1 << 16);
@@ -176,9 +183,10 @@ export class EventScanner {
   }
 
   /** The bytes the following scanLine calls read. */
-  setChunk(buf: Buffer, end: number = buf.length): void {
+  setChunk(buf: Buffer, end: number = buf.length, splitLines = false): void {
     this.buf = buf;
     this.chunkEnd = end;
+    this.splitLines = splitLines;
     this.cursor.fill(-1);
   }
 
@@ -186,6 +194,7 @@ export class EventScanner {
   scanBytes(bytes: Buffer, fallbackMs: number, referenceMs: number): boolean {
     const buf = this.buf;
     const end = this.chunkEnd;
+    const splitLines = this.splitLines;
     const cursor = Float64Array.from(this.cursor);
     this.setChunk(bytes);
     try {
@@ -193,6 +202,7 @@ export class EventScanner {
     } finally {
       this.buf = buf;
       this.chunkEnd = end;
+      this.splitLines = splitLines;
       this.cursor.set(cursor);
     }
   }
@@ -226,8 +236,10 @@ export class EventScanner {
     let le = end;
     const cr = this.next(0, CR, start);
     if (cr < le) le = cr;
-    const lf = this.next(1, LF, start);
-    if (lf < le) le = lf;
+    if (!this.splitLines) {
+      const lf = this.next(1, LF, start);
+      if (lf < le) le = lf;
+    }
     const pipe = this.next(2, PIPE, start);
     if (pipe >= le) return false;
 
@@ -541,9 +553,10 @@ export class EventScanner {
     const length = eq - s;
     if (length < 2 || length > 15) return;
     const ev = this.ev;
-    const slot = KEY_SLOT[(length << 16) | (ev[s] << 8) | ev[s + 1]];
+    const hashed = keySlot(length, ev[s], ev[s + 1]);
+    const slot = KEY_SLOT[hashed];
     if (slot === -1) return;
-    const candidates = slot >= 0 ? SINGLE[slot] : KEYS_BY_LENGTH[length];
+    const candidates = slot >= 0 ? SINGLE[slot] : SLOT_KEYS[hashed];
     for (let c = 0; c < candidates.length; c++) {
       const key = candidates[c];
       const kb = KEY_BYTES[key];
