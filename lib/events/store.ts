@@ -130,27 +130,16 @@ export interface StoreOptions {
   readonly threads?: number;
 }
 
-export class EventStore {
+/**
+ * Scanned batches into Parquet parts, with no DuckDB: what a scanning worker thread needs too
+ * (lib/events/scan-worker.ts). A part's texts are written from this writer's dictionary.
+ */
+export class PartWriter {
   private readonly pending = new PendingPart();
-  /** Per dictionary id, its ENUM member index + 1 in the column being written (0: not yet seen). */
+  /** Per dictionary id, its member index + 1 in the column being written (0: not yet seen). */
   private memberOf = new Uint32Array(0);
 
-  private constructor(
-    private readonly instance: DuckDBInstance,
-    readonly connection: DuckDBConnection,
-    private readonly dictionary: Dictionary,
-  ) {}
-
-  static async open(dictionary: Dictionary, opts: StoreOptions = {}): Promise<EventStore> {
-    const { DuckDBInstance } = require('@duckdb/node-api') as typeof import('@duckdb/node-api');
-    // One thread: the scanner is the bottleneck, and DuckDB's parallel aggregation costs about
-    // twice the CPU time for these small group counts (measured by npm run bench -- events).
-    const config: Record<string, string> = { memory_limit: opts.memoryLimit ?? DEFAULT_MEMORY_LIMIT, threads: String(opts.threads ?? 1), preserve_insertion_order: 'false' };
-    if (opts.tempDirectory) config.temp_directory = opts.tempDirectory;
-    const instance = await DuckDBInstance.create(':memory:', config);
-    const connection = await instance.connect();
-    return new EventStore(instance, connection, dictionary);
-  }
+  constructor(private readonly dictionary: Dictionary) {}
 
   /** Rows appended since the last part. */
   get pendingRows(): number {
@@ -199,7 +188,7 @@ export class EventStore {
   }
 
   /** Writes the pending rows as a Parquet part (nothing when none) and starts a new one; returns the part's rows. */
-  async writePart(file: string): Promise<number> {
+  writePart(file: string): number {
     const part = this.pending;
     const rows = part.rows;
     if (rows === 0) return 0;
@@ -250,6 +239,46 @@ export class EventStore {
       present[r >> 3] |= 1 << (r & 7);
     }
     return { name, kind: 'bigint', present, values, count };
+  }
+
+}
+
+/** The scanned events' parts, and the DuckDB that reads them. */
+export class EventStore {
+  readonly parts: PartWriter;
+
+  private constructor(
+    private readonly instance: DuckDBInstance,
+    readonly connection: DuckDBConnection,
+    dictionary: Dictionary,
+  ) {
+    this.parts = new PartWriter(dictionary);
+  }
+
+  static async open(dictionary: Dictionary, opts: StoreOptions = {}): Promise<EventStore> {
+    const { DuckDBInstance } = require('@duckdb/node-api') as typeof import('@duckdb/node-api');
+    // One thread: the scanner is the bottleneck, and DuckDB's parallel aggregation costs about
+    // twice the CPU time for these small group counts (measured by npm run bench -- events).
+    const config: Record<string, string> = { memory_limit: opts.memoryLimit ?? DEFAULT_MEMORY_LIMIT, threads: String(opts.threads ?? 1), preserve_insertion_order: 'false' };
+    if (opts.tempDirectory) config.temp_directory = opts.tempDirectory;
+    const instance = await DuckDBInstance.create(':memory:', config);
+    const connection = await instance.connect();
+    return new EventStore(instance, connection, dictionary);
+  }
+
+  /** Rows appended since the last part. */
+  get pendingRows(): number {
+    return this.parts.pendingRows;
+  }
+
+  /** Appends a scanned batch (synchronously: the scanner calls this from its loop). */
+  append(batch: EventBatch): void {
+    this.parts.append(batch);
+  }
+
+  /** Writes the pending rows as a Parquet part (nothing when none); returns the part's rows. */
+  async writePart(file: string): Promise<number> {
+    return this.parts.writePart(file);
   }
 
   /** Makes `view` the union of the given parts (PART_COLUMNS); an empty relation when there are none. */
