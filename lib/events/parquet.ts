@@ -239,13 +239,15 @@ function dictionaryIndices(codes: Uint32Array, rows: number, count: number, memb
 
 /** A dictionary page's values: PLAIN byte arrays. */
 function plainTexts(members: readonly string[]): Buffer {
-  const encoded = members.map((m) => Buffer.from(m, 'utf8'));
-  const out = Buffer.allocUnsafe(encoded.reduce((n, b) => n + 4 + b.length, 0));
+  let size = 0;
+  for (const m of members) size += 4 + Buffer.byteLength(m, 'utf8');
+  // Encoded straight into the page: a Buffer per member (tens of thousands a part) was garbage.
+  const out = Buffer.allocUnsafe(size);
   let o = 0;
-  for (const b of encoded) {
-    out.writeUInt32LE(b.length, o);
-    b.copy(out, o + 4);
-    o += 4 + b.length;
+  for (const m of members) {
+    const n = out.write(m, o + 4, 'utf8');
+    out.writeUInt32LE(n, o);
+    o += 4 + n;
   }
   return out;
 }
