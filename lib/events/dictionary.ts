@@ -65,16 +65,6 @@ export class Dictionary {
     return found;
   }
 
-  /** Whether `id` holds exactly bytes [start, end) of `buf`. */
-  holds(id: number, buf: Uint8Array, start: number, end: number): boolean {
-    const length = end - start;
-    if (id === 0 || this.lengths[id] !== length) return false;
-    const offset = this.offsets[id];
-    const arena = this.arena;
-    for (let i = 0; i < length; i++) if (arena[offset + i] !== buf[start + i]) return false;
-    return true;
-  }
-
   /** The id of a JavaScript string's UTF-8 bytes. */
   internString(text: string): number {
     const bytes = Buffer.from(text, 'utf8');
