@@ -71,7 +71,8 @@ export function pathHourMs(file: string): number {
 
 /** A record's time value: ISO text, epoch ms, or Athena's `YYYY/MM/DD/HH` partition. */
 function timeValueMs(value: unknown): number {
-  if (typeof value === 'number') return value;
+  // Beyond JavaScript's Date range (±8.64e15 ms) no clock wrote it; it would not fit a TIMESTAMP's microseconds either.
+  if (typeof value === 'number') return Math.abs(value) <= 8.64e15 ? value : NaN;
   if (typeof value !== 'string' || value === '') return NaN;
   const hour = /^(\d{4})\/(\d{2})\/(\d{2})\/(\d{2})$/.exec(value);
   if (hour) return Date.UTC(Number(hour[1]), Number(hour[2]) - 1, Number(hour[3]), Number(hour[4]));

@@ -54,6 +54,11 @@ describe('real inputs', () => {
     expect(rows.map((r) => r.host)).toEqual(['a', 'b']);
   });
 
+  it('takes a record time in epoch ms, and none from a number no clock writes (beyond Date\'s range)', async () => {
+    const rows = await events([file('epoch.json', [JSON.stringify({ textPayload: CEF, timestamp: 1732694400000 }), JSON.stringify({ textPayload: CEF, timestamp: 1e300 })].join('\n'))]);
+    expect(rows.map((r) => r.event_time)).toEqual(['2024-11-27T08:00:00Z', null]);
+  });
+
   it('decodes Cloud Logging / BigQuery JSON lines: no quote glued to the last value, the record time as fallback', async () => {
     const rows = await events([
       file('export.json', [JSON.stringify({ textPayload: CEF, timestamp: '2024-11-27T08:00:00Z' }), JSON.stringify({ jsonPayload: { message: `${CEF}\n` }, timestamp: '2024-11-27T09:00:00Z' })].join('\n')),
