@@ -1,18 +1,16 @@
 /**
- * Scanned events in DuckDB: batches arrive as typed arrays (dictionary ids, doubles) and are kept,
- * column by column, until a part is full. Each part then goes to DuckDB whole, already in the
- * parsed events' shape (PART_COLUMNS): every text column as an ENUM of the texts that part holds
- * (one native copy of its indices per 2048 rows; no string is made per row, and no join looks
- * texts up), times and integers as TIMESTAMP and BIGINT, and is written as a Parquet part, where
- * DuckDB stores an ENUM as a dictionary-encoded string (it reads back as VARCHAR). Reports read
- * the parts; so memory holds at most one part's rows however big the input is, and the parts are
- * the parse-once cache (lib/events/cache.ts). DuckDB is loaded on first use so the rest of the
- * CLI does not pay for it.
+ * Scanned events into Parquet parts, and the DuckDB that reads them: batches arrive as typed
+ * arrays (dictionary ids, doubles) and are kept, column by column, until a part is full; the
+ * part is then written in the parsed events' shape (PART_COLUMNS) by lib/events/parquet.ts, each
+ * text column dictionary-encoded with the texts that part holds (no string made per row, no
+ * join looking texts up), times and integers as TIMESTAMP and BIGINT. Reports read the parts
+ * through a DuckDB view; so memory holds at most one part's rows however big the input is, and
+ * the parts are the parse-once cache (lib/events/cache.ts). DuckDB is loaded on first use so the
+ * rest of the CLI does not pay for it.
  *
- * Why ENUMs: the previous shape (raw ids in a table, one LEFT JOIN of the dictionary per text
- * column, then Parquet) spent about 3.7 us a row in the joins, more than the scan itself
- * (npm run bench -- events); an ENUM column's Parquet writer emits the dictionary once per row
- * group and the indices as they are.
+ * Why not DuckDB for the parts: raw ids in a table with one LEFT JOIN of the dictionary per text
+ * column cost about 3.7 us a row, and even handing DuckDB ENUM columns to COPY cost about 2 us,
+ * more than scanning the line (npm run bench -- events).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -22,7 +20,7 @@ import { writeParquet, type ParquetColumn } from './parquet';
 import { EVENT_COLUMNS } from './relation';
 import { INTEGER_COLUMNS, TEXT_COLUMNS, type EventBatch, type IntegerColumn, type TextColumn } from './scan';
 
-/** DuckDB's memory budget: a part's rows and the Parquet writer fit in it. */
+/** DuckDB's memory budget for the reports. */
 export const DEFAULT_MEMORY_LIMIT = '256MB';
 /** Rows per Parquet part: bounds the memory the pending rows take (about 120 bytes a row). */
 export const PART_ROWS = 1 << 18;
@@ -118,8 +116,11 @@ function putMicros(words: Int32Array, i: number, ms: number): void {
   words[2 * i + 1] = high * 1000 + carry;
 }
 
-/** DuckDB's CAST(DOUBLE AS BIGINT): rounds half away from zero (what the SQL did with the event's ms). */
-const roundMs = (ms: number) => (Number.isInteger(ms) ? ms : Math.sign(ms) * Math.round(Math.abs(ms)));
+/** DuckDB's CAST(DOUBLE AS BIGINT), as the SQL turned the event's ms into a time: to the nearest, halves to even. */
+function roundMs(ms: number): number {
+  if (Number.isInteger(ms)) return ms;
+  return Math.abs(ms % 1) === 0.5 ? 2 * Math.round(ms / 2) : Math.round(ms);
+}
 
 export interface StoreOptions {
   /** DuckDB's memory limit. @default DEFAULT_MEMORY_LIMIT */
@@ -152,7 +153,7 @@ export class PartWriter {
   }
 
   /**
-   * A text column of the part: its dictionary ids turned, in place, into ENUM-like member
+   * A text column of the part: its dictionary ids turned, in place, into dictionary member
    * indices + 1 (0 stays NULL), the members in index order, and which rows are present. Texts
    * equal once decoded (two invalid UTF-8 byte strings both read as U+FFFD) share a member, as
    * they are the same VARCHAR.
