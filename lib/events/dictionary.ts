@@ -43,14 +43,26 @@ export class Dictionary {
     return this.add(buf, start, end, h, slot);
   }
 
-  /** Whether `id` holds exactly bytes [start, end) of `buf`. */
-  holds(id: number, buf: Uint8Array, start: number, end: number): boolean {
+  /**
+   * The id of bytes [start, end) (not empty), through `memo`: a small direct-mapped cache of the
+   * ids one column saw, slotted by the value's length and a few of its bytes. Most columns hold
+   * a few distinct values, so a hit (one comparison, no hash, no probe) is the usual case.
+   */
+  internMemo(memo: Uint32Array, buf: Uint8Array, start: number, end: number): number {
     const length = end - start;
-    if (id === 0 || this.lengths[id] !== length) return false;
-    const offset = this.offsets[id];
-    const arena = this.arena;
-    for (let i = 0; i < length; i++) if (arena[offset + i] !== buf[start + i]) return false;
-    return true;
+    const slot = (length * 0x9e3 + buf[start] * 0x3b + buf[end - 1] * 0x1f1 + buf[end - 2 >= start ? end - 2 : start] * 0x71 + buf[start + (length >> 1)] * 0x1d) & (memo.length - 1);
+    const id = memo[slot];
+    if (id !== 0 && this.lengths[id] === length) {
+      const offset = this.offsets[id];
+      const arena = this.arena;
+      let i = length - 1;
+      // From the end: values of one column tend to share their start (addresses, host names).
+      while (i >= 0 && arena[offset + i] === buf[start + i]) i--;
+      if (i < 0) return id;
+    }
+    const found = this.intern(buf, start, end);
+    memo[slot] = found;
+    return found;
   }
 
   /** The id of a JavaScript string's UTF-8 bytes. */

@@ -29,6 +29,8 @@ export interface SourceSummary {
   readonly tooLong: number;
   readonly samples: readonly string[];
   readonly cached: boolean;
+  /** Threads that scanned it: 2 when a large plain file was split between two cores. */
+  readonly threads?: number;
 }
 
 export interface LoadProgress {
@@ -49,6 +51,8 @@ export interface LoadOptions {
   /** Dates BSD timestamps of standard input. @default now */
   readonly now?: Date;
   readonly maxLineBytes?: number;
+  /** Plain files of lines from this size up are scanned by two threads (when there are two cores). @default SPLIT_FROM_BYTES */
+  readonly splitFromBytes?: number;
 }
 
 const FIREHOSE_HOUR = /(?:^|[\\/])(\d{4})[\\/](\d{2})[\\/](\d{2})[\\/](\d{2})[\\/][^\\/]+$/;
@@ -67,7 +71,8 @@ export function pathHourMs(file: string): number {
 
 /** A record's time value: ISO text, epoch ms, or Athena's `YYYY/MM/DD/HH` partition. */
 function timeValueMs(value: unknown): number {
-  if (typeof value === 'number') return value;
+  // Beyond JavaScript's Date range (±8.64e15 ms) no clock wrote it; it would not fit a TIMESTAMP's microseconds either.
+  if (typeof value === 'number') return Math.abs(value) <= 8.64e15 ? value : NaN;
   if (typeof value !== 'string' || value === '') return NaN;
   const hour = /^(\d{4})\/(\d{2})\/(\d{2})\/(\d{2})$/.exec(value);
   if (hour) return Date.UTC(Number(hour[1]), Number(hour[2]) - 1, Number(hour[3]), Number(hour[4]));
@@ -76,8 +81,45 @@ function timeValueMs(value: unknown): number {
   return Number.isNaN(t) ? NaN : t;
 }
 
-/** Reads one source into the scanner; the store takes the batches. */
-class SourceReader {
+/** How a source is read, told by its first bytes. */
+function shapeOf(sample: Buffer): 'lines' | 'json' | 'csv' {
+  const text = sample.toString('utf8', 0, Math.min(sample.length, 65536));
+  const firstLine = text.split(/\r?\n/, 1)[0];
+  if (/^\s*\[/.test(text)) return 'json';
+  const names = firstLine.split(',').map((n) => n.trim().replace(/^"(.*)"$/, '$1').toLowerCase());
+  if (names.length > 1 && names.some((n) => LINE_COLUMNS.includes(n)) && !firstLine.includes('CEF:') && !firstLine.includes('LEEF:')) return 'csv';
+  return 'lines';
+}
+
+/** Files from this size up are scanned by two threads when there are two cores. */
+export const SPLIT_FROM_BYTES = 64 << 20;
+
+/**
+ * Where a plain file of lines splits between two threads (just after the first LF past its
+ * middle), or null when it is not split: small, one core, gzip, JSON or CSV, or no line break
+ * within a MiB of the middle.
+ */
+function splitPoint(source: string, size: number, splitFrom: number): number | null {
+  const cores = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
+  if (size < splitFrom || cores < 2) return null;
+  const fd = fs.openSync(source, 'r');
+  try {
+    const head = Buffer.alloc(Math.min(65536, size));
+    fs.readSync(fd, head, 0, head.length, 0);
+    if ((head[0] === 0x1f && head[1] === 0x8b) || shapeOf(head) !== 'lines') return null;
+    const middle = Math.floor(size / 2);
+    const window = Buffer.alloc(Math.min(1 << 20, size - middle));
+    const read = fs.readSync(fd, window, 0, window.length, middle);
+    const lf = window.subarray(0, read).indexOf(10);
+    const at = middle + lf + 1;
+    return lf < 0 || at >= size ? null : at;
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** Reads one source (or a range of its lines) into the scanner; the store takes the batches. */
+export class SourceReader {
   lines = 0;
   tooLong = 0;
   readonly samples: string[] = [];
@@ -259,6 +301,7 @@ export async function loadSources(scanner: EventScanner, store: EventStore, sour
     const dir = identity && opts.cache ? opts.cache.begin(identity) : fs.mkdtempSync(path.join(os.tmpdir(), 'dskit-events-'));
     if (!identity) scratch.push(dir);
     const partNames: string[] = [];
+    let secondHalf: Promise<import('./scan-worker').ScanRangeResult> | null = null;
     const writePart = async () => {
       const name = `part-${String(partNames.length + 1).padStart(4, '0')}.parquet`;
       if ((await store.writePart(path.join(dir, name))) > 0) partNames.push(name);
@@ -266,6 +309,21 @@ export async function loadSources(scanner: EventScanner, store: EventStore, sour
     try {
       const reference = source === STDIN ? (opts.now ?? new Date()).getTime() : fs.statSync(source).mtimeMs;
       const reader = new SourceReader(scanner, source === STDIN ? NaN : pathHourMs(source), reference);
+      // A large plain file: its second half goes to a worker thread, the first is read here.
+      const split = source === STDIN ? null : splitPoint(source, sizes[index], opts.splitFromBytes ?? SPLIT_FROM_BYTES);
+      let workerBytes = 0;
+      let workerLines = 0;
+      if (split !== null) {
+        const { scanRangeInWorker } = require('./scan-worker') as typeof import('./scan-worker');
+        const range = { file: source, start: split, end: sizes[index], dir, prefix: 'part-b', fallbackMs: pathHourMs(source), referenceMs: reference, maxLineBytes: opts.maxLineBytes };
+        secondHalf = scanRangeInWorker(range, (bytes, lines) => {
+          bytesDone += bytes - workerBytes;
+          workerBytes = bytes;
+          workerLines = lines;
+        });
+        // Awaited below (or on failure); until then a rejection must not count as unhandled.
+        secondHalf.catch(() => undefined);
+      }
       const maxLine = opts.maxLineBytes;
       let shape: 'lines' | 'json' | 'csv' | null = null;
       let splitter: LineSplitter | null = null;
@@ -274,18 +332,10 @@ export async function loadSources(scanner: EventScanner, store: EventStore, sour
       let csvLine = -1;
       let csvTime = -1;
       let head = Buffer.alloc(0);
-      const choose = (sample: Buffer) => {
-        const text = sample.toString('utf8', 0, Math.min(sample.length, 65536));
-        const firstLine = text.split(/\r?\n/, 1)[0];
-        if (/^\s*\[/.test(text)) return 'json';
-        const names = firstLine.split(',').map((n) => n.trim().replace(/^"(.*)"$/, '$1').toLowerCase());
-        if (names.length > 1 && names.some((n) => LINE_COLUMNS.includes(n)) && !firstLine.includes('CEF:') && !firstLine.includes('LEEF:')) return 'csv';
-        return 'lines';
-      };
       const start = async (first: Buffer) => {
-        shape = choose(first);
+        shape = shapeOf(first);
         if (shape === 'lines') {
-          splitter = new LineSplitter((buf, s, e) => reader.line(buf, s, e), maxLine, (buf, end) => scanner.setChunk(buf, end));
+          splitter = new LineSplitter((buf, s, e) => reader.line(buf, s, e), maxLine, (buf, end) => scanner.setChunk(buf, end, true));
         } else if (shape === 'json') {
           json = new JsonArraySplitter((text) => {
             reader.lines += 1;
@@ -317,7 +367,7 @@ export async function loadSources(scanner: EventScanner, store: EventStore, sour
           });
         }
       };
-      for await (const chunk of sourceBytes(source, { stdin: opts.stdin, counted: (n) => (bytesDone += n) })) {
+      for await (const chunk of sourceBytes(source, { stdin: opts.stdin, counted: (n) => (bytesDone += n), endByte: split ?? undefined })) {
         if (shape === null) {
           head = Buffer.concat([head, chunk]);
           if (head.length < 4096 && !head.includes(10)) continue;
@@ -326,7 +376,7 @@ export async function loadSources(scanner: EventScanner, store: EventStore, sour
           head = Buffer.alloc(0);
           await feed(first);
         } else await feed(chunk);
-        progress(source, linesBefore + reader.lines);
+        progress(source, linesBefore + reader.lines + workerLines);
         if (store.pendingRows >= PART_ROWS) await writePart();
       }
       if (shape === null && head.length > 0) {
@@ -349,8 +399,24 @@ export async function loadSources(scanner: EventScanner, store: EventStore, sour
       }
       scanner.flush();
       await writePart();
-      const tooLong = (splitter as LineSplitter | null)?.tooLong ?? (json as JsonArraySplitter | null)?.tooLong ?? 0;
-      const summary: SourceSummary = { source, lines: reader.lines, events: reader.events, untimed: reader.untimed, tooLong, samples: reader.samples, cached: false };
+      let tooLong = (splitter as LineSplitter | null)?.tooLong ?? (json as JsonArraySplitter | null)?.tooLong ?? 0;
+      let summary: SourceSummary = { source, lines: reader.lines, events: reader.events, untimed: reader.untimed, tooLong, samples: reader.samples, cached: false };
+      if (secondHalf) {
+        const other = await secondHalf;
+        secondHalf = null;
+        bytesDone += sizes[index] - split! - workerBytes;
+        tooLong += other.tooLong;
+        partNames.push(...other.parts);
+        summary = {
+          ...summary,
+          lines: summary.lines + other.lines,
+          events: summary.events + other.events,
+          untimed: summary.untimed + other.untimed,
+          tooLong,
+          samples: [...summary.samples, ...other.samples].slice(0, SAMPLES),
+          threads: 2,
+        };
+      }
       summaries.push(summary);
       let home = dir;
       if (identity && opts.cache) {
@@ -360,8 +426,10 @@ export async function loadSources(scanner: EventScanner, store: EventStore, sour
         else scratch.push(dir); // the file changed while it was read: use this parse once, keep nothing
       }
       parts.push(...partNames.map((n) => path.join(home, n)));
-      linesBefore += reader.lines;
+      linesBefore += summary.lines;
     } catch (err) {
+      // Let a worker still writing into dir finish before dir goes.
+      if (secondHalf) await secondHalf.catch(() => undefined);
       if (identity && opts.cache) opts.cache.abandon(dir);
       if (err instanceof EventFileError) throw err;
       if ((err as { code?: string }).code?.startsWith?.('CSV_')) throw new EventFileError(`${source}: not readable as CSV (${(err as Error).message})`);

@@ -86,12 +86,17 @@ async function runOfflineWithin(ids: readonly ReportId[], from: readonly string[
   if (memoryLimit !== undefined && !/^\d+(?:\.\d+)?\s*(?:KB|MB|GB|KiB|MiB|GiB)$/i.test(memoryLimit)) {
     throw new OfflineError(`DSKIT_EVENTS_MEMORY: got "${memoryLimit}"; allowed: a size such as 512MB or 2GB`, true);
   }
+  // DSKIT_EVENTS_THREADS=1 keeps the scan on one thread (a shared machine); 2 (the default) splits large plain files.
+  const threads = env.DSKIT_EVENTS_THREADS;
+  if (threads !== undefined && threads !== '1' && threads !== '2') {
+    throw new OfflineError(`DSKIT_EVENTS_THREADS: got "${threads}"; allowed: 1 or 2`, true);
+  }
   const db = await OfflineEvents.open({ tempDirectory: os.tmpdir(), memoryLimit });
   const line = new ProgressLine(opts.progress ?? process.stderr);
   try {
     let summary: LoadSummary;
     try {
-      summary = await db.load(files, { cache, onProgress: (p) => line.update(p), stdin: opts.stdin, now: opts.now });
+      summary = await db.load(files, { cache, onProgress: (p) => line.update(p), stdin: opts.stdin, now: opts.now, splitFromBytes: threads === '1' ? Infinity : undefined });
     } catch (err) {
       if (err instanceof EventFileError) throw new OfflineError(err.message, false);
       throw err;

@@ -44,12 +44,12 @@ export interface ReadOptions {
 
 const GZIP_MAGIC = [0x1f, 0x8b];
 
-/** The decompressed bytes of one source, in chunks; `counted(n)` learns how many raw bytes were read. */
-export async function* sourceBytes(source: string, opts: ReadOptions & { counted?: (rawBytes: number) => void } = {}): AsyncGenerator<Buffer> {
+/** The decompressed bytes of one source, in chunks (up to `endByte`, exclusive, when given); `counted(n)` learns how many raw bytes were read. */
+export async function* sourceBytes(source: string, opts: ReadOptions & { counted?: (rawBytes: number) => void; endByte?: number } = {}): AsyncGenerator<Buffer> {
   const name = source === STDIN ? 'standard input' : source;
   let raw: NodeJS.ReadableStream;
   try {
-    raw = source === STDIN ? (opts.stdin ?? process.stdin) : fs.createReadStream(source, { highWaterMark: 1 << 20 });
+    raw = source === STDIN ? (opts.stdin ?? process.stdin) : fs.createReadStream(source, { highWaterMark: 1 << 20, end: opts.endByte === undefined ? undefined : opts.endByte - 1 });
   } catch (err) {
     throw new EventFileError(`${name}: cannot read (${(err as Error).message})`);
   }

@@ -81,9 +81,16 @@ const MONTH_NAMES = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Se
 const KEYS = ['src', 'dst', 'spt', 'dpt', 'proto', 'act', 'cn1', 'dvchost', 'dvc', 'name', 'sev', 'rt', 'duser', 'suser', 'usrName', 'srcPort', 'dstPort'] as const;
 const K = Object.fromEntries(KEYS.map((k, i) => [k, i])) as Record<(typeof KEYS)[number], number>;
 const KEY_BYTES = KEYS.map((k) => Buffer.from(k, 'latin1'));
-const KEYS_BY_LENGTH: number[][] = [];
-KEYS.forEach((k, i) => (KEYS_BY_LENGTH[k.length] ??= []).push(i));
 const SINGLE = KEYS.map((_, i) => [i]);
+// Dictionary memos (Dictionary.internMemo): one per key of KEYS, then the header fields and the syslog host.
+const MEMO_VENDOR = KEYS.length;
+const MEMO_PRODUCT = KEYS.length + 1;
+const MEMO_DEVICE_VERSION = KEYS.length + 2;
+const MEMO_NAME = KEYS.length + 3;
+const MEMO_VERSION = KEYS.length + 4;
+const MEMO_SYSLOG_HOST = KEYS.length + 5;
+const MEMO_COUNT = KEYS.length + 6;
+const MEMO_SLOTS = 1024;
 
 // Local copies: an imported binding is read through a getter on every access.
 const RANGE_LOW = MODULE_RANGES.flatMap((m) => m.ranges.map(([low]) => low));
@@ -93,12 +100,19 @@ const RANGE_MODULE = MODULE_RANGES.flatMap((m, i) => m.ranges.map(() => i));
 const isDigit = (c: number) => c >= 48 && c <= 57;
 const KEY_CHAR = new Uint8Array(256);
 for (let c = 0; c < 256; c++) KEY_CHAR[c] = (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95 ? 1 : 0;
-/** A key's first two bytes and length → the KEYS index to compare against, or -1 (most keys of a line are none of ours). */
-const KEY_SLOT = new Int16Array(16 * 65536).fill(-1);
+/**
+ * A key's length and first two bytes, hashed to a slot → the KEYS index to compare against, -1
+ * for none (most keys of a line are none of ours), -2 for several (then SLOT_KEYS lists them).
+ * Small on purpose: a table indexed by the three directly (2 MB) missed the CPU cache on every pair.
+ */
+const KEY_SLOTS = 4096;
+const keySlot = (length: number, first: number, second: number) => (length * 0x2f1 + first * 0x65 + second * 0x0b) & (KEY_SLOTS - 1);
+const KEY_SLOT = new Int16Array(KEY_SLOTS).fill(-1);
+const SLOT_KEYS: number[][] = Array.from({ length: KEY_SLOTS }, () => []);
 KEYS.forEach((k, i) => {
-  const slot = (k.length << 16) | (k.charCodeAt(0) << 8) | k.charCodeAt(1);
-  // Two wanted keys with the same length and first two bytes share a slot: keep a chain of one.
-  KEY_SLOT[slot] = KEY_SLOT[slot] === -1 ? i : -2;
+  const slot = keySlot(k.length, k.charCodeAt(0), k.charCodeAt(1));
+  SLOT_KEYS[slot].push(i);
+  KEY_SLOT[slot] = SLOT_KEYS[slot].length === 1 ? i : -2;
 });
 const isHex = (c: number) => isDigit(c) || (c >= 65 && c <= 70) || (c >= 97 && c <= 102);
 const isUpper = (c: number) => c >= 65 && c <= 90;
@@ -129,6 +143,8 @@ export class EventScanner {
   private readonly onBatch: (batch: EventBatch) => void;
   private buf: Buffer = Buffer.alloc(0);
   private chunkEnd = 0;
+  /** The chunk's lines come from a line splitter: none holds an LF, so none is looked for. */
+  private splitLines = false;
   // Next position of a byte at or after the last lookup (Infinity: none left in the chunk).
   private readonly cursor = new Float64Array(8);
   private scratch = Buffer.allocUnsafe(1 << 16);
@@ -137,6 +153,7 @@ export class EventScanner {
   private readonly valueEnd = new Int32Array(KEYS.length);
   private readonly found = new Uint32Array(KEYS.length);
   private generation = 0;
+  private readonly memos = Array.from({ length: MEMO_COUNT }, () => new Uint32Array(MEMO_SLOTS));
   private readonly formatCef: number;
   private readonly formatLeef: number;
   private readonly moduleIds: number[];
@@ -166,9 +183,10 @@ export class EventScanner {
   }
 
   /** The bytes the following scanLine calls read. */
-  setChunk(buf: Buffer, end: number = buf.length): void {
+  setChunk(buf: Buffer, end: number = buf.length, splitLines = false): void {
     this.buf = buf;
     this.chunkEnd = end;
+    this.splitLines = splitLines;
     this.cursor.fill(-1);
   }
 
@@ -176,6 +194,7 @@ export class EventScanner {
   scanBytes(bytes: Buffer, fallbackMs: number, referenceMs: number): boolean {
     const buf = this.buf;
     const end = this.chunkEnd;
+    const splitLines = this.splitLines;
     const cursor = Float64Array.from(this.cursor);
     this.setChunk(bytes);
     try {
@@ -183,6 +202,7 @@ export class EventScanner {
     } finally {
       this.buf = buf;
       this.chunkEnd = end;
+      this.splitLines = splitLines;
       this.cursor.set(cursor);
     }
   }
@@ -216,8 +236,10 @@ export class EventScanner {
     let le = end;
     const cr = this.next(0, CR, start);
     if (cr < le) le = cr;
-    const lf = this.next(1, LF, start);
-    if (lf < le) le = lf;
+    if (!this.splitLines) {
+      const lf = this.next(1, LF, start);
+      if (lf < le) le = lf;
+    }
     const pipe = this.next(2, PIPE, start);
     if (pipe >= le) return false;
 
@@ -289,16 +311,16 @@ export class EventScanner {
     const text = batch.text;
     const gen = ++this.generation;
 
-    const vendor = this.headerId(pipes[0] + 1, pipes[1], 0);
-    const product = this.headerId(pipes[1] + 1, pipes[2], 1);
-    const deviceVersion = this.headerId(pipes[2] + 1, pipes[3], 2);
+    const vendor = this.headerId(pipes[0] + 1, pipes[1], MEMO_VENDOR);
+    const product = this.headerId(pipes[1] + 1, pipes[2], MEMO_PRODUCT);
+    const deviceVersion = this.headerId(pipes[2] + 1, pipes[3], MEMO_DEVICE_VERSION);
     this.headerRange(pipes[3] + 1, pipes[4]);
     const signatureId = this.rangeInteger();
     let cefName = 0;
     let severity: number | bigint | null = null;
     let severityFromHeader = false;
     if (cef) {
-      cefName = this.headerId(pipes[4] + 1, pipes[5]);
+      cefName = this.headerId(pipes[4] + 1, pipes[5], MEMO_NAME);
       if (this.headerRange(pipes[5] + 1, pipes[6]) > 0) {
         severity = this.rangeInteger();
         severityFromHeader = true;
@@ -323,12 +345,7 @@ export class EventScanner {
     if (!severityFromHeader && this.valueRange(K.sev, gen) > 0) severity = this.rangeInteger();
     const spt = this.valueRange(K.spt, gen) > 0 || this.valueRange(K.srcPort, gen) > 0 ? this.rangeInteger() : null;
     const dpt = this.valueRange(K.dpt, gen) > 0 || this.valueRange(K.dstPort, gen) > 0 ? this.rangeInteger() : null;
-    let hostId: number | bigint | null = null;
-    let cn1Id = 0;
-    if (this.valueRange(K.cn1, gen) > 0) {
-      hostId = this.rangeInteger();
-      cn1Id = d.intern(this.rb, this.rs, this.re);
-    }
+    const hostId = this.valueRange(K.cn1, gen) > 0 ? this.rangeInteger() : null;
     const dvchost = this.valueId(K.dvchost, gen);
     const dvc = this.valueId(K.dvc, gen);
     let userName = this.valueId(K.duser, gen);
@@ -339,7 +356,9 @@ export class EventScanner {
     const stampStart = this.span[0];
     const syslogHost = this.syslogHost(b, start, markerStart, stampKind, stampStart);
     let host = dvchost || dvc || syslogHost;
-    if (host === 0 && cn1Id !== 0) {
+    // No host named: cn1 makes one (rare, so its value is only interned then).
+    const cn1Id = host === 0 ? this.valueId(K.cn1, gen) : 0;
+    if (cn1Id !== 0) {
       let composed = this.hostIdHosts.get(cn1Id);
       if (composed === undefined) {
         composed = d.internString(`host-id:${d.text(cn1Id)}`);
@@ -364,13 +383,14 @@ export class EventScanner {
     batch.eventMs[row] = eventMs;
     if (Number.isNaN(eventMs)) this.untimed += 1;
     text.format[row] = cef ? this.formatCef : this.formatLeef;
-    text.format_version[row] = cef ? this.versionId(p0) : d.intern(ev, p0 - 3, p0);
+    text.format_version[row] = cef ? this.versionId(p0) : d.internMemo(this.memos[MEMO_VERSION], ev, p0 - 3, p0);
     text.vendor[row] = vendor;
     text.product[row] = product;
     text.device_version[row] = deviceVersion;
     text.name[row] = name;
     text.module[row] = this.moduleId(signatureId, product);
-    const src = this.valueId(K.src, gen);
+    // Sources are many (a honeypot sees thousands): a memo would mostly miss, so straight to the dictionary.
+    const src = this.valueRange(K.src, gen) === 0 ? 0 : d.intern(this.rb, this.rs, this.re);
     text.src[row] = src;
     text.source_country[row] = src === 0 ? 0 : this.countryId(src);
     text.dst[row] = this.valueId(K.dst, gen);
@@ -414,7 +434,7 @@ export class EventScanner {
     const ev = this.ev;
     let s = p0;
     while (s > 0 && isDigit(ev[s - 1])) s--;
-    return this.dictionary.intern(ev, s, p0);
+    return this.dictionary.internMemo(this.memos[MEMO_VERSION], ev, s, p0);
   }
 
   /** A header field's bytes, placeholders undone, as the current range; returns its length. */
@@ -440,14 +460,10 @@ export class EventScanner {
   }
 
   /** A header field's id, empty as NULL; `slot` remembers the last one (vendor, product and version rarely change). */
-  private headerId(s: number, e: number, slot = -1): number {
+  private headerId(s: number, e: number, memo: number): number {
     if (this.headerRange(s, e) === 0) return 0;
-    if (slot >= 0 && this.dictionary.holds(this.lastHeader[slot], this.rb, this.rs, this.re)) return this.lastHeader[slot];
-    const id = this.dictionary.intern(this.rb, this.rs, this.re);
-    if (slot >= 0) this.lastHeader[slot] = id;
-    return id;
+    return this.dictionary.internMemo(this.memos[memo], this.rb, this.rs, this.re);
   }
-  private readonly lastHeader = new Uint32Array(4);
 
   /** CEF extension: segments start at ` +key=` (spaces dropped), and, when special, after U+0001. */
   private cefPairs(bodyStart: number, bodyEnd: number, gen: number): void {
@@ -537,9 +553,10 @@ export class EventScanner {
     const length = eq - s;
     if (length < 2 || length > 15) return;
     const ev = this.ev;
-    const slot = KEY_SLOT[(length << 16) | (ev[s] << 8) | ev[s + 1]];
+    const hashed = keySlot(length, ev[s], ev[s + 1]);
+    const slot = KEY_SLOT[hashed];
     if (slot === -1) return;
-    const candidates = slot >= 0 ? SINGLE[slot] : KEYS_BY_LENGTH[length];
+    const candidates = slot >= 0 ? SINGLE[slot] : SLOT_KEYS[hashed];
     for (let c = 0; c < candidates.length; c++) {
       const key = candidates[c];
       const kb = KEY_BYTES[key];
@@ -601,7 +618,7 @@ export class EventScanner {
   }
 
   private valueId(key: number, gen: number): number {
-    return this.valueRange(key, gen) === 0 ? 0 : this.dictionary.intern(this.rb, this.rs, this.re);
+    return this.valueRange(key, gen) === 0 ? 0 : this.dictionary.internMemo(this.memos[key], this.rb, this.rs, this.re);
   }
 
   /** The current range as `^-?[0-9]{1,18}$`: a number (a bigint beyond 2^53), or null. */
@@ -726,7 +743,7 @@ export class EventScanner {
     const ts = this.span[0];
     const te = this.span[1];
     if (notAHost(b, ts, te)) return 0;
-    return this.dictionary.intern(b, ts, te);
+    return this.dictionary.internMemo(this.memos[MEMO_SYSLOG_HOST], b, ts, te);
   }
   private readonly span = new Int32Array(2);
 

@@ -1,50 +1,125 @@
 /**
- * Scanned events in DuckDB: batches arrive as typed arrays (dictionary ids, doubles) and are
- * copied into DuckDB vectors whole (one native call per column per 2048 rows), then turned into
- * the parsed events relation (EVENT_COLUMNS, texts looked up in the dictionary) and written as
- * Parquet parts. Reports read the parts; so memory holds at most one part's raw rows however big
- * the input is, and the parts are the parse-once cache (lib/events/cache.ts).
- * DuckDB is loaded on first use so the rest of the CLI does not pay for it.
+ * Scanned events into Parquet parts, and the DuckDB that reads them: batches arrive as typed
+ * arrays (dictionary ids, doubles) and are kept, column by column, until a part is full; the
+ * part is then written in the parsed events' shape (PART_COLUMNS) by lib/events/parquet.ts, each
+ * text column dictionary-encoded with the texts that part holds (no string made per row, no
+ * join looking texts up), times and integers as TIMESTAMP and BIGINT. Reports read the parts
+ * through a DuckDB view; so memory holds at most one part's rows however big the input is, and
+ * the parts are the parse-once cache (lib/events/cache.ts). DuckDB is loaded on first use so the
+ * rest of the CLI does not pay for it.
+ *
+ * Why not DuckDB for the parts: raw ids in a table with one LEFT JOIN of the dictionary per text
+ * column cost about 3.7 us a row, and even handing DuckDB ENUM columns to COPY cost about 2 us,
+ * more than scanning the line (npm run bench -- events).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { DuckDBAppender, DuckDBConnection, DuckDBDataChunk, DuckDBInstance } from '@duckdb/node-api';
+import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import type { Dictionary } from './dictionary';
+import { writeParquet, type ParquetColumn } from './parquet';
 import { EVENT_COLUMNS } from './relation';
-import { INTEGER_COLUMNS, TEXT_COLUMNS, type EventBatch } from './scan';
+import { INTEGER_COLUMNS, TEXT_COLUMNS, type EventBatch, type IntegerColumn, type TextColumn } from './scan';
 
-export const RAW_TABLE = 'dskit_scanned';
-export const DICTIONARY_TABLE = 'dskit_dictionary';
-/** DuckDB's memory budget: a part's raw rows, its dictionary joins and the Parquet writer fit in it. */
+/** DuckDB's memory budget for the reports. */
 export const DEFAULT_MEMORY_LIMIT = '256MB';
-/** Rows per Parquet part: bounds the memory the raw rows take (about 120 bytes a row). */
+/** Rows per Parquet part: bounds the memory the pending rows take (about 120 bytes a row). */
 export const PART_ROWS = 1 << 18;
-/** Rows per Parquet row group: the writer holds one row group of texts in memory (DuckDB's default, 122,880, spilled under the memory limit and cost 3x the CPU). */
-const ROW_GROUP = 32768;
+/** Rows per scanned batch (the scanner's default). */
+const CHUNK_ROWS = 2048;
+const TWO_32 = 4294967296;
+const MS_PER_HOUR = 3_600_000;
 
 const sqlText = (s: string) => `'${s.replace(/'/g, "''")}'`;
 
 /** A part's columns: the parsed events relation, and the source's country (offline only). */
 export const PART_COLUMNS: readonly string[] = [...EVENT_COLUMNS, 'source_country'];
 
-/** The parsed events relation over the raw scanned rows, texts from the dictionary list. */
-function materializeSelect(exactColumns: readonly string[]): string {
-  const integer = (c: string) =>
-    exactColumns.includes(c)
-      ? `COALESCE(CASE WHEN isnan(r.${c}) THEN NULL ELSE CAST(r.${c} AS BIGINT) END, (SELECT v FROM dskit_exact x WHERE x.seq = CAST(r.seq AS BIGINT) AND x.col = '${c}'))`
-      : `CASE WHEN isnan(r.${c}) THEN NULL ELSE CAST(r.${c} AS BIGINT) END`;
-  const columns: Record<string, string> = {
-    event_time: 'CASE WHEN isnan(r.event_ms) THEN NULL ELSE epoch_ms(CAST(r.event_ms AS BIGINT)) END',
-    event_hour: "CASE WHEN isnan(r.event_ms) THEN NULL ELSE date_trunc('hour', epoch_ms(CAST(r.event_ms AS BIGINT))) END",
-    reason: 't_name.text',
-  };
-  for (const c of TEXT_COLUMNS) columns[c] = `t_${c}.text`;
-  for (const c of INTEGER_COLUMNS) columns[c] = integer(c);
-  // One lookup of the dictionary per text column (DuckDB hash-joins each against the small dictionary).
-  const joins = TEXT_COLUMNS.map((c) => `LEFT JOIN ${DICTIONARY_TABLE} t_${c} ON t_${c}.id = r.${c}`).join('\n');
-  return `SELECT ${PART_COLUMNS.map((c) => `${columns[c]} AS ${c}`).join(', ')}
-FROM ${RAW_TABLE} r
-${joins}`;
+type PartColumn =
+  | { readonly kind: 'time'; readonly hour: boolean }
+  | { readonly kind: 'text'; readonly index: number }
+  | { readonly kind: 'integer'; readonly index: number };
+
+/** Where each part column's values come from: the event's time, a text column (reason is the name), an integer column. */
+const PART_SOURCES: readonly PartColumn[] = PART_COLUMNS.map((c): PartColumn => {
+  if (c === 'event_time' || c === 'event_hour') return { kind: 'time', hour: c === 'event_hour' };
+  const text = TEXT_COLUMNS.indexOf((c === 'reason' ? 'name' : c) as TextColumn);
+  if (text >= 0) return { kind: 'text', index: text };
+  const integer = INTEGER_COLUMNS.indexOf(c as IntegerColumn);
+  if (integer >= 0) return { kind: 'integer', index: integer };
+  throw new Error(`store: no scanned column gives ${c}`);
+});
+
+/** The parsed events relation with no rows (the events view before any part). */
+const EMPTY_EVENTS = `SELECT ${PART_COLUMNS.map((c, i) => {
+  const source = PART_SOURCES[i];
+  return `CAST(NULL AS ${source.kind === 'time' ? 'TIMESTAMP' : source.kind === 'text' ? 'VARCHAR' : 'BIGINT'}) AS ${c}`;
+}).join(', ')} WHERE false`;
+
+/** The rows of the part being read, column by column, until writePart hands them to DuckDB. */
+class PendingPart {
+  rows = 0;
+  private capacity = 0;
+  eventMs = new Float64Array(0);
+  text: Uint32Array[] = TEXT_COLUMNS.map(() => new Uint32Array(0));
+  integer: Float64Array[] = INTEGER_COLUMNS.map(() => new Float64Array(0));
+  /** Integers beyond 2^53 (NaN in `integer`), by column, then row of the part. */
+  exact: Array<Map<number, bigint>> = INTEGER_COLUMNS.map(() => new Map());
+
+  add(batch: EventBatch): void {
+    const rows = batch.rows;
+    this.reserve(this.rows + rows);
+    const at = this.rows;
+    this.eventMs.set(batch.eventMs.subarray(0, rows), at);
+    TEXT_COLUMNS.forEach((c, i) => this.text[i].set(batch.text[c].subarray(0, rows), at));
+    INTEGER_COLUMNS.forEach((c, i) => this.integer[i].set(batch.integer[c].subarray(0, rows), at));
+    for (const [key, value] of batch.exact) {
+      const [column, row] = key.split(':');
+      this.exact[INTEGER_COLUMNS.indexOf(column as IntegerColumn)].set(at + Number(row), value);
+    }
+    this.rows += rows;
+  }
+
+  clear(): void {
+    this.rows = 0;
+    for (const m of this.exact) m.clear();
+  }
+
+  private reserve(rows: number): void {
+    if (rows <= this.capacity) return;
+    // A part ends just past PART_ROWS (load checks once per read chunk): room for that first, then half again.
+    const capacity = Math.max(rows, this.capacity === 0 ? PART_ROWS + 8 * CHUNK_ROWS : Math.ceil(this.capacity * 1.5));
+    const grow = <T extends Float64Array | Uint32Array>(a: T, make: (n: number) => T): T => {
+      const b = make(capacity);
+      b.set(a.subarray(0, this.rows));
+      return b;
+    };
+    this.eventMs = grow(this.eventMs, (n) => new Float64Array(n));
+    this.text = this.text.map((a) => grow(a, (n) => new Uint32Array(n)));
+    this.integer = this.integer.map((a) => grow(a, (n) => new Float64Array(n)));
+    this.capacity = capacity;
+  }
+}
+
+/** Writes a safe integer as int64 (two little-endian 32-bit words) at row i. */
+function putInt64(words: Int32Array, i: number, x: number): void {
+  const high = Math.floor(x / TWO_32);
+  words[2 * i] = x - high * TWO_32;
+  words[2 * i + 1] = high;
+}
+
+/** Writes ms * 1000 (a TIMESTAMP's microseconds) as int64 at row i, exactly although it may pass 2^53. */
+function putMicros(words: Int32Array, i: number, ms: number): void {
+  const high = Math.floor(ms / TWO_32);
+  const low = (ms - high * TWO_32) * 1000;
+  const carry = Math.floor(low / TWO_32);
+  words[2 * i] = low - carry * TWO_32;
+  words[2 * i + 1] = high * 1000 + carry;
+}
+
+/** DuckDB's CAST(DOUBLE AS BIGINT), as the SQL turned the event's ms into a time: to the nearest, halves to even. */
+function roundMs(ms: number): number {
+  if (Number.isInteger(ms)) return ms;
+  return Math.abs(ms % 1) === 0.5 ? 2 * Math.round(ms / 2) : Math.round(ms);
 }
 
 export interface StoreOptions {
@@ -56,146 +131,167 @@ export interface StoreOptions {
   readonly threads?: number;
 }
 
+/**
+ * Scanned batches into Parquet parts, with no DuckDB: what a scanning worker thread needs too
+ * (lib/events/scan-worker.ts). A part's texts are written from this writer's dictionary.
+ */
+export class PartWriter {
+  private readonly pending = new PendingPart();
+  /** Per dictionary id, its member index + 1 in the column being written (0: not yet seen). */
+  private memberOf = new Uint32Array(0);
+
+  constructor(private readonly dictionary: Dictionary) {}
+
+  /** Rows appended since the last part. */
+  get pendingRows(): number {
+    return this.pending.rows;
+  }
+
+  /** Appends a scanned batch (synchronously: the scanner calls this from its loop). */
+  append(batch: EventBatch): void {
+    this.pending.add(batch);
+  }
+
+  /**
+   * A text column of the part: its dictionary ids turned, in place, into dictionary member
+   * indices + 1 (0 stays NULL), the members in index order, and which rows are present. Texts
+   * equal once decoded (two invalid UTF-8 byte strings both read as U+FFFD) share a member, as
+   * they are the same VARCHAR.
+   */
+  private textColumn(name: string, ids: Uint32Array, rows: number): ParquetColumn {
+    if (this.memberOf.length <= this.dictionary.count) this.memberOf = new Uint32Array(Math.max(this.dictionary.count + 1, this.memberOf.length * 2));
+    const memberOf = this.memberOf;
+    const members: string[] = [];
+    const seen: number[] = [];
+    const byText = new Map<string, number>();
+    const present = new Uint8Array(Math.ceil(rows / 8) + 1);
+    let count = 0;
+    for (let r = 0; r < rows; r++) {
+      const id = ids[r];
+      if (id === 0) continue;
+      let code = memberOf[id];
+      if (code === 0) {
+        const text = this.dictionary.text(id)!;
+        code = byText.get(text) ?? 0;
+        if (code === 0) {
+          code = members.push(text);
+          byText.set(text, code);
+        }
+        memberOf[id] = code;
+        seen.push(id);
+      }
+      ids[r] = code;
+      present[r >> 3] |= 1 << (r & 7);
+      count++;
+    }
+    for (const id of seen) memberOf[id] = 0;
+    return { name, kind: 'text', members, codes: ids, present, count };
+  }
+
+  /** Writes the pending rows as a Parquet part (nothing when none) and starts a new one; returns the part's rows. */
+  writePart(file: string): number {
+    const part = this.pending;
+    const rows = part.rows;
+    if (rows === 0) return 0;
+    const texts = TEXT_COLUMNS.map((name, i) => this.textColumn(name, part.text[i], rows));
+    const columns = PART_COLUMNS.map((name, i): ParquetColumn => {
+      const source = PART_SOURCES[i];
+      if (source.kind === 'text') return { ...texts[source.index], name };
+      return source.kind === 'time' ? this.timeColumn(name, rows, source.hour) : this.integerColumn(name, rows, source.index);
+    });
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    writeParquet(file, rows, columns);
+    part.clear();
+    return rows;
+  }
+
+  /** The event's time (or its hour) as TIMESTAMP microseconds. */
+  private timeColumn(name: string, rows: number, hour: boolean): ParquetColumn {
+    const present = new Uint8Array(Math.ceil(rows / 8) + 1);
+    const values = new Int32Array(rows * 2);
+    const eventMs = this.pending.eventMs;
+    let count = 0;
+    for (let r = 0; r < rows; r++) {
+      const ms = eventMs[r];
+      if (Number.isNaN(ms)) continue;
+      present[r >> 3] |= 1 << (r & 7);
+      const rounded = roundMs(ms);
+      putMicros(values, count++, hour ? Math.floor(rounded / MS_PER_HOUR) * MS_PER_HOUR : rounded);
+    }
+    return { name, kind: 'timestamp', present, values, count };
+  }
+
+  /** An integer column as BIGINT (NaN is NULL, unless the value is one of the exact ones beyond 2^53). */
+  private integerColumn(name: string, rows: number, index: number): ParquetColumn {
+    const present = new Uint8Array(Math.ceil(rows / 8) + 1);
+    const values = new Int32Array(rows * 2);
+    const int64 = new BigInt64Array(values.buffer);
+    const doubles = this.pending.integer[index];
+    const exact = this.pending.exact[index];
+    let count = 0;
+    for (let r = 0; r < rows; r++) {
+      const x = doubles[r];
+      if (!Number.isNaN(x)) putInt64(values, count++, x);
+      else {
+        const big = exact.size > 0 ? exact.get(r) : undefined;
+        if (big === undefined) continue;
+        int64[count++] = big;
+      }
+      present[r >> 3] |= 1 << (r & 7);
+    }
+    return { name, kind: 'bigint', present, values, count };
+  }
+
+}
+
+/** The scanned events' parts, and the DuckDB that reads them. */
 export class EventStore {
-  private appender: DuckDBAppender | null = null;
-  private chunk: DuckDBDataChunk | null = null;
-  private rawRows = 0;
-  private seq = 0;
-  private exact: Array<[number, string, bigint]> = [];
-  private dictionarySynced = 0;
-  private readonly seqBuffer = new Float64Array(2048);
-  private bindings: typeof import('@duckdb/node-bindings') | null = null;
+  readonly parts: PartWriter;
 
   private constructor(
     private readonly instance: DuckDBInstance,
     readonly connection: DuckDBConnection,
-    private readonly dictionary: Dictionary,
-  ) {}
+    dictionary: Dictionary,
+  ) {
+    this.parts = new PartWriter(dictionary);
+  }
 
   static async open(dictionary: Dictionary, opts: StoreOptions = {}): Promise<EventStore> {
     const { DuckDBInstance } = require('@duckdb/node-api') as typeof import('@duckdb/node-api');
     // One thread: the scanner is the bottleneck, and DuckDB's parallel aggregation costs about
     // twice the CPU time for these small group counts (measured by npm run bench -- events).
-    // Row order means nothing in the parts; keeping it would make DuckDB buffer the joins' output.
     const config: Record<string, string> = { memory_limit: opts.memoryLimit ?? DEFAULT_MEMORY_LIMIT, threads: String(opts.threads ?? 1), preserve_insertion_order: 'false' };
     if (opts.tempDirectory) config.temp_directory = opts.tempDirectory;
     const instance = await DuckDBInstance.create(':memory:', config);
     const connection = await instance.connect();
-    const store = new EventStore(instance, connection, dictionary);
-    await store.createRaw();
-    await connection.run(`CREATE TABLE ${DICTIONARY_TABLE} (id UINTEGER, text VARCHAR)`);
-    // Id 0 is NULL: list index 1.
-    await connection.run(`INSERT INTO ${DICTIONARY_TABLE} VALUES (0, NULL)`);
-    await connection.run('CREATE TABLE dskit_exact (seq BIGINT, col VARCHAR, v BIGINT)');
-    return store;
-  }
-
-  private async createRaw(): Promise<void> {
-    const columns = [
-      'seq DOUBLE',
-      'event_ms DOUBLE',
-      ...TEXT_COLUMNS.map((c) => `${c} UINTEGER`),
-      ...INTEGER_COLUMNS.map((c) => `${c} DOUBLE`),
-    ];
-    await this.connection.run(`CREATE OR REPLACE TABLE ${RAW_TABLE} (${columns.join(', ')})`);
-    this.appender = await this.connection.createAppender(RAW_TABLE);
+    return new EventStore(instance, connection, dictionary);
   }
 
   /** Rows appended since the last part. */
   get pendingRows(): number {
-    return this.rawRows;
+    return this.parts.pendingRows;
   }
 
   /** Appends a scanned batch (synchronously: the scanner calls this from its loop). */
   append(batch: EventBatch): void {
-    const api = require('@duckdb/node-api') as typeof import('@duckdb/node-api');
-    this.bindings ??= require('@duckdb/node-bindings') as typeof import('@duckdb/node-bindings');
-    const duckdb = this.bindings;
-    if (this.chunk === null) {
-      this.chunk = api.DuckDBDataChunk.create([
-        api.DOUBLE,
-        api.DOUBLE,
-        ...TEXT_COLUMNS.map(() => api.UINTEGER),
-        ...INTEGER_COLUMNS.map(() => api.DOUBLE),
-      ]);
-    }
-    const chunk = this.chunk;
-    chunk.reset();
-    const rows = batch.rows;
-    const seq = this.seqBuffer;
-    for (let i = 0; i < rows; i++) seq[i] = this.seq + i;
-    const put = (column: number, data: ArrayBufferView) =>
-      duckdb.copy_data_to_vector(duckdb.data_chunk_get_vector(chunk.chunk, column), 0, data.buffer as ArrayBuffer, data.byteOffset, data.byteLength);
-    put(0, seq.subarray(0, rows));
-    put(1, batch.eventMs.subarray(0, rows));
-    TEXT_COLUMNS.forEach((c, i) => put(2 + i, batch.text[c].subarray(0, rows)));
-    INTEGER_COLUMNS.forEach((c, i) => put(2 + TEXT_COLUMNS.length + i, batch.integer[c].subarray(0, rows)));
-    chunk.rowCount = rows;
-    this.appender!.appendDataChunk(chunk);
-    for (const [key, value] of batch.exact) {
-      const [col, row] = key.split(':');
-      this.exact.push([this.seq + Number(row), col, value]);
-    }
-    this.seq += rows;
-    this.rawRows += rows;
+    this.parts.append(batch);
   }
 
-  /** Sends dictionary entries added since the last sync. */
-  private async syncDictionary(): Promise<void> {
-    const count = this.dictionary.count;
-    if (count <= this.dictionarySynced) return;
-    const appender = await this.connection.createAppender(DICTIONARY_TABLE);
-    for (let id = this.dictionarySynced + 1; id <= count; id++) {
-      appender.appendUInteger(id);
-      appender.appendVarchar(this.dictionary.text(id)!);
-      appender.endRow();
-    }
-    appender.closeSync();
-    this.dictionarySynced = count;
-  }
-
-  /** Writes the pending rows as a Parquet part (nothing when none) and starts a new one; returns the part's rows. */
+  /** Writes the pending rows as a Parquet part (nothing when none); returns the part's rows. */
   async writePart(file: string): Promise<number> {
-    this.appender!.flushSync();
-    const rows = this.rawRows;
-    if (rows === 0) return 0;
-    await this.syncDictionary();
-    const exactColumns = [...new Set(this.exact.map(([, c]) => c))];
-    if (this.exact.length > 0) {
-      const appender = await this.connection.createAppender('dskit_exact');
-      for (const [seq, col, v] of this.exact) {
-        appender.appendBigInt(BigInt(seq));
-        appender.appendVarchar(col);
-        appender.appendBigInt(v);
-        appender.endRow();
-      }
-      appender.closeSync();
-      this.exact = [];
-    }
-    fs.mkdirSync(path.dirname(file), { recursive: true });
-    await this.connection.run(`COPY (${materializeSelect(exactColumns)}) TO ${sqlText(file)} (FORMAT parquet, ROW_GROUP_SIZE ${ROW_GROUP})`);
-    this.appender!.closeSync();
-    await this.connection.run('DELETE FROM dskit_exact');
-    await this.createRaw();
-    this.rawRows = 0;
-    return rows;
+    return this.parts.writePart(file);
   }
 
   /** Makes `view` the union of the given parts (PART_COLUMNS); an empty relation when there are none. */
   async createEventsView(view: string, parts: readonly string[]): Promise<void> {
     if (parts.length === 0) {
-      await this.connection.run(`CREATE OR REPLACE VIEW ${view} AS ${materializeSelect([])} WHERE false`);
+      await this.connection.run(`CREATE OR REPLACE VIEW ${view} AS ${EMPTY_EVENTS}`);
       return;
     }
     await this.connection.run(`CREATE OR REPLACE VIEW ${view} AS SELECT ${PART_COLUMNS.join(', ')} FROM read_parquet([${parts.map(sqlText).join(', ')}])`);
   }
 
   close(): void {
-    try {
-      this.appender?.closeSync();
-    } catch {
-      // already closed
-    }
     this.connection.closeSync();
     this.instance.closeSync();
   }

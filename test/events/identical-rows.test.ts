@@ -17,6 +17,8 @@ describe('offline reports match the clouds\' SQL row for row', () => {
   const scanned: Record<string, Array<Record<string, Cell>>> = {};
   const bySql: Record<string, Array<Record<string, Cell>>> = {};
   const fromFile: Record<string, Array<Record<string, Cell>>> = {};
+  const fromSplitFile: Record<string, Array<Record<string, Cell>>> = {};
+  let splitThreads: number | undefined;
 
   beforeAll(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dskit-identical-'));
@@ -40,6 +42,12 @@ describe('offline reports match the clouds\' SQL row for row', () => {
     await files.load([file], { cache: null });
     for (const r of REPORTS) fromFile[r.id] = [...(await files.runReport(r.id)).rows];
     files.close();
+
+    // The same file split between two threads (as large files are), each with its own dictionary and parts.
+    const split = await OfflineEvents.open();
+    splitThreads = (await split.load([file], { cache: null, splitFromBytes: 0 })).sources[0].threads;
+    for (const r of REPORTS) fromSplitFile[r.id] = [...(await split.runReport(r.id)).rows];
+    split.close();
   }, 180_000);
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
@@ -57,5 +65,11 @@ describe('offline reports match the clouds\' SQL row for row', () => {
 
   it.each(REPORTS.map((r) => [r.id]))('%s: the same rows when read from the file', (id) => {
     expect(fromFile[id]).toEqual(scanned[id]);
+  });
+
+  it.each(REPORTS.map((r) => [r.id]))('%s: the same rows when two threads read the file', (id) => {
+    // Split only where there are two cores (CI's machines have two).
+    expect(splitThreads).toBe(os.availableParallelism() >= 2 ? 2 : undefined);
+    expect(fromSplitFile[id]).toEqual(scanned[id]);
   });
 });

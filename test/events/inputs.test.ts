@@ -54,6 +54,12 @@ describe('real inputs', () => {
     expect(rows.map((r) => r.host)).toEqual(['a', 'b']);
   });
 
+  it('takes a record time in epoch ms (fractions rounded as the SQL casts: halves to even), and none from a number no clock writes', async () => {
+    const records = [1732694400000, 1732694400010.5, 1732694400021.5, 1e300].map((timestamp) => JSON.stringify({ textPayload: CEF, timestamp }));
+    const rows = await events([file('epoch.json', records.join('\n'))]);
+    expect(rows.map((r) => r.event_time)).toEqual(['2024-11-27T08:00:00Z', '2024-11-27T08:00:00.010Z', '2024-11-27T08:00:00.022Z', null]);
+  });
+
   it('decodes Cloud Logging / BigQuery JSON lines: no quote glued to the last value, the record time as fallback', async () => {
     const rows = await events([
       file('export.json', [JSON.stringify({ textPayload: CEF, timestamp: '2024-11-27T08:00:00Z' }), JSON.stringify({ jsonPayload: { message: `${CEF}\n` }, timestamp: '2024-11-27T09:00:00Z' })].join('\n')),

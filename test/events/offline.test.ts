@@ -50,7 +50,7 @@ describe('runOffline', () => {
 });
 
 describe("DuckDB's memory budget", () => {
-  it('running out says what to do, in one line; a bad DSKIT_EVENTS_MEMORY is bad usage', async () => {
+  it('running out says what to do, in one line; a bad DSKIT_EVENTS_MEMORY or DSKIT_EVENTS_THREADS is bad usage', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dskit-memory-'));
     try {
       fs.writeFileSync(path.join(dir, 'a.log'), Array.from({ length: 200_000 }, (_, i) => line(i)).join('\n'));
@@ -59,6 +59,8 @@ describe("DuckDB's memory budget", () => {
       expect(small.message).toBe("the reports needed more than DuckDB's 8MB memory budget; run again with DSKIT_EVENTS_MEMORY=1GB (or more)");
       const bad = await runOffline(['top-source-ips'], ['a.log'], { cwd: dir, io: { err: () => {} }, noCache: true, env: { DSKIT_EVENTS_MEMORY: 'lots' } }).catch((e) => e);
       expect([bad.usage, bad.message]).toEqual([true, 'DSKIT_EVENTS_MEMORY: got "lots"; allowed: a size such as 512MB or 2GB']);
+      const threads = await runOffline(['top-source-ips'], ['a.log'], { cwd: dir, io: { err: () => {} }, noCache: true, env: { DSKIT_EVENTS_THREADS: '4' } }).catch((e) => e);
+      expect([threads.usage, threads.message]).toEqual([true, 'DSKIT_EVENTS_THREADS: got "4"; allowed: 1 or 2']);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
