@@ -19,7 +19,7 @@ export function setAppErrorContext(cloud: 'aws' | 'gcp', file: string): void {
 }
 
 /** `aws.vms[0].os: ...` — dskit's constructs start their messages with the config key. */
-const KEY_PATH = /^[a-z][A-Za-z0-9]*(?:\[\d+\]|\.[A-Za-z][A-Za-z0-9]*)*: /;
+const KEY_PATH = /^[a-z][A-Za-z0-9]*(?:\[\d+\]|\.[A-Za-z][A-Za-z0-9_]*)*: /;
 
 /** The one line printed for `err`. */
 export function appErrorLine(err: unknown, file = configFile, app = appName): string {

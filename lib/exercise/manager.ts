@@ -6,14 +6,15 @@
  */
 import type { Cloud } from '../config';
 import { z } from 'zod';
-import { sandboxComputersOf, stringEquals, stringStartsWith, type Computer, type ManagerClient } from '../manager';
+import { sandboxComputersOf, stringEquals, stringStartsWith, visionOneLookalikes, type Computer, type ManagerClient } from '../manager';
+import type { ComputerExpand } from '../manager/client';
 import { apiPath } from '../manager/paths';
 import { firewallRuleSchema, ruleSummarySchema } from '../manager/schemas';
 import { TRIGGERS, type ModuleKey, type Platform } from './catalogue';
 import { deniesProbe, MODULE_EXTENSIONS, ruleKey, type ComputerFacts, type ModuleFacts, type RuleDirectory } from './readiness';
 
 /** `expand` values of `POST /computers/search` the readiness check reads. */
-export const COMPUTER_EXPAND = [
+export const COMPUTER_EXPAND: readonly ComputerExpand[] = [
   'computerStatus',
   'computerSettings',
   'antiMalware',
@@ -22,7 +23,7 @@ export const COMPUTER_EXPAND = [
   'intrusionPrevention',
   'integrityMonitoring',
   'logInspection',
-] as const;
+];
 
 /** The search collection and its list wrapper for each module with Trend rules. */
 const RULE_COLLECTIONS: Partial<Record<ModuleKey, { path: string; wrapper: string }>> = {
@@ -72,10 +73,16 @@ export async function sandboxComputerFacts(
   sandbox: string,
   clouds: readonly Cloud[],
   expectedNames: readonly string[],
+  managerType?: string,
 ): Promise<Map<string, ComputerFacts>> {
   const found: Computer[] = [];
-  for (const cloud of clouds) {
-    found.push(...(await client.searchAll('computers', [stringStartsWith('displayName', `${sandbox}-${cloud}-`)], { expand: [...COMPUTER_EXPAND] })));
+  if (managerType === 'vision-one') {
+    // Agents that registered themselves are known by their host names, as verify and teardown find them.
+    found.push(...((await visionOneLookalikes(client, sandbox, clouds, COMPUTER_EXPAND)) as Computer[]));
+  } else {
+    for (const cloud of clouds) {
+      found.push(...(await client.searchAll('computers', [stringStartsWith('displayName', `${sandbox}-${cloud}-`)], { expand: [...COMPUTER_EXPAND] })));
+    }
   }
   const out = new Map<string, ComputerFacts>();
   for (const s of sandboxComputersOf(found, sandbox, clouds, expectedNames)) out.set(s.computer.displayName, computerFacts(s.computer));

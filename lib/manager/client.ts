@@ -113,7 +113,18 @@ export interface RequestOptions {
 }
 
 /** Detail to include in computer responses; `none` keeps them small. */
-export type ComputerExpand = 'none' | 'computerStatus' | 'intrusionPrevention' | 'all';
+/** `expand` values of the computers endpoints this kit asks for (Trend's API reference, Computers: "expand"). */
+export type ComputerExpand =
+  | 'none'
+  | 'all'
+  | 'computerStatus'
+  | 'computerSettings'
+  | 'antiMalware'
+  | 'webReputation'
+  | 'firewall'
+  | 'intrusionPrevention'
+  | 'integrityMonitoring'
+  | 'logInspection';
 
 export type ComputerRecord = z.output<typeof computerSchema>;
 export type PolicyRecord = z.output<typeof policySchema>;

@@ -75,6 +75,8 @@ export function compareComputers(expected: readonly ExpectedEntry[], listed: rea
   }
   const rows: ComputerCheck[] = [];
   const expectedNames = new Set(expected.map((e) => e.displayName));
+  // policyID 0 is "no policy": what an agent that registered itself has until a task assigns one.
+  const policyOf = (c: Computer) => (c.policyID !== undefined && c.policyID > 0 ? c.policyID : undefined);
   for (const e of expected) {
     const matches = byName.get(e.displayName) ?? [];
     if (matches.length === 0) {
@@ -85,9 +87,9 @@ export function compareComputers(expected: readonly ExpectedEntry[], listed: rea
       const findings: Finding[] = [];
       const agentStatus = c.computerStatus?.agentStatus ?? 'unknown';
       if (agentStatus !== 'active') findings.push('offline');
-      if (c.policyID !== e.policyId) findings.push('wrong-policy');
+      if (policyOf(c) !== e.policyId) findings.push('wrong-policy');
       if (matches.length > 1) findings.push('duplicate');
-      rows.push({ displayName: e.displayName, computerId: c.ID, expectedPolicyId: e.policyId, foundPolicyId: c.policyID, agentStatus, findings });
+      rows.push({ displayName: e.displayName, computerId: c.ID, expectedPolicyId: e.policyId, foundPolicyId: policyOf(c), agentStatus, findings });
     }
   }
   for (const c of found) {
@@ -95,7 +97,7 @@ export function compareComputers(expected: readonly ExpectedEntry[], listed: rea
     rows.push({
       displayName: c.displayName ?? `(computer ${c.ID})`,
       computerId: c.ID,
-      foundPolicyId: c.policyID,
+      foundPolicyId: policyOf(c),
       agentStatus: c.computerStatus?.agentStatus ?? 'unknown',
       findings: ['unexpected'],
     });

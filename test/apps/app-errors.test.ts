@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { stringify } from 'yaml';
 import { appErrorLine } from '../../bin/app-errors';
 import { exampleRaw } from '../helpers/config';
-import { REPO_ROOT } from '../helpers/cli';
+import { REPO_ROOT, runDskit } from '../helpers/cli';
 
 function run(entry: string, env: NodeJS.ProcessEnv, cwd: string) {
   const r = spawnSync(process.execPath, ['--require', require.resolve('tsx/cjs'), path.join(REPO_ROOT, entry)], {
@@ -34,6 +34,12 @@ function expectOneCleanLine(stderr: string): string {
 describe('the one-line error of an app', () => {
   test('a key-prefixed message is prefixed with the config file, first line only', () => {
     expect(appErrorLine(new Error('aws.vms[0].os: no AMI\nmore'), 'lab.yaml')).toBe('lab.yaml: aws.vms[0].os: no AMI');
+  });
+
+  test('a key with an underscore (manager.installers.linux.x86_64) is a key too', () => {
+    expect(appErrorLine(new Error('manager.installers.linux.x86_64: installers/a.tar: no such file'), 'lab.yaml')).toBe(
+      'lab.yaml: manager.installers.linux.x86_64: installers/a.tar: no such file',
+    );
   });
 
   test('a library error names the app, its construct and its code, and what to do', () => {
@@ -87,5 +93,19 @@ describe('apps fail with one line and exit 2', () => {
     const template = JSON.parse(fs.readFileSync(path.join(dir, 'rhel.out', `${raw.name}-aws.template.json`), 'utf8'));
     const refusals = JSON.stringify(template.Rules);
     expect(refusals).toMatch(/aws\.vms\[0\]\.os: the rhel-9 \(x86_64\) image is not pinned yet: .*needs the account/);
+  });
+
+  test('dskit synth --json: the one line of the app, naming the key, is the problem (a vision-one package that is not there)', () => {
+    const raw = exampleRaw();
+    raw.manager = { type: 'vision-one', region: 'us-1', installers: { linux: { x86_64: 'installers/missing.tar' } } };
+    raw.aws.vms = raw.aws.vms.filter((vm: any) => !String(vm.os).startsWith('windows'));
+    delete raw.gcp;
+    const file = path.join(dir, 'v1.yaml');
+    fs.writeFileSync(file, stringify(raw));
+    const r = runDskit(['--json', '--config', file, 'synth', '--cloud', 'aws'], { cwd: dir });
+    expect(r.code).toBe(2);
+    const { problems } = JSON.parse(r.stdout);
+    expect(problems).toEqual([expect.objectContaining({ severity: 'error', message: expect.stringMatching(/^aws synth failed \(exit 2\): .*manager\.installers\.linux\.x86_64: .*missing\.tar/) })]);
+    expect(r.stderr).not.toMatch(/no config key is known|^\s+at /m);
   });
 });

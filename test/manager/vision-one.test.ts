@@ -127,6 +127,28 @@ describe('vision-one: policy ensure, agents registering themselves, verify, tear
   });
 });
 
+describe('vision-one: agents that registered before the tasks existed (no policy yet)', () => {
+  let lab: Lab;
+  let linux: number;
+  beforeAll(async () => {
+    lab = await startLab();
+    linux = lab.fake.addPolicy({ name: 'Linux Server' });
+    lab.writeConfig(visionOneRaw(linux, linux));
+  });
+  afterAll(() => lab.close());
+
+  test('verify reports it as on no policy (exit 1), not as a bad id (exit 2)', async () => {
+    const early = lab.fake.agentInitiatedActivation({ hostName: 'ds-eval-aws-web-1', platform: 'Amazon Linux 2023 (64 bit)' });
+    expect(early.policyID).toBe(0);
+    const r = await lab.dskit(['--json', 'verify'], { timeoutMs: 120_000 });
+    expect(r.code).toBe(1);
+    const { data, problems } = JSON.parse(r.stdout);
+    const row = data.computers.find((c: any) => c.displayName === 'ds-eval-aws-web-1');
+    expect(row).toMatchObject({ foundPolicyId: null, foundPolicyName: null, expectedPolicyId: linux, status: 'wrong-policy' });
+    expect(problems.map((p: any) => p.message)).toContainEqual(expect.stringMatching(/^ds-eval-aws-web-1: wrong policy \(expected \d+ "Linux Server", found none\)/));
+  });
+});
+
 describe('the fake manager refuses event-based tasks the catalog would not take', () => {
   let lab: Lab;
   let policy: number;

@@ -140,7 +140,7 @@ export const run: CommandRun<Options> = managerCommand(async (ctx, opts) => {
   if (targets.length === 0) throw new UsageError(`${ctx.loadedConfig.file} has no VMs under ${clouds.map((c) => `${c}.vms`).join(' or ') || 'aws.vms or gcp.vms'} to exercise`);
 
   const client = managerClient(ctx);
-  const computers = await sandboxComputerFacts(client, ctx.config.name, clouds, expectedComputers(ctx.config, clouds).map((e) => e.displayName));
+  const computers = await sandboxComputerFacts(client, ctx.config.name, clouds, expectedComputers(ctx.config, clouds).map((e) => e.displayName), ctx.config.manager.type);
   const platforms = [...new Set(targets.map((t) => platformOf(t.vm)))] as Platform[];
   const rules = await ruleDirectory(client, modules, platforms, computers.values());
   const explicit = opts.modules !== undefined;

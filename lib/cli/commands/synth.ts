@@ -23,7 +23,7 @@ function appEnv(configFile: string, env: NodeJS.ProcessEnv, outdir: string): Nod
   return { ...env, DSKIT_CONFIG: configFile, CDK_OUTDIR: outdir, CDKTF_OUTDIR: outdir, DSKIT_CONFIG_WARNED: '1' };
 }
 
-function runApp(cloud: Cloud, env: NodeJS.ProcessEnv, cwd: string, onLine: (l: string) => void): Promise<{ code: number; ms: number }> {
+function runApp(cloud: Cloud, env: NodeJS.ProcessEnv, cwd: string, onLine: (l: string) => void): Promise<{ code: number; ms: number; lastError?: string }> {
   const started = Date.now();
   return new Promise((resolve) => {
     const child = spawn(process.execPath, ['--require', require.resolve('tsx/cjs'), path.join(PACKAGE_ROOT, APPS[cloud].entry)], {
@@ -32,9 +32,14 @@ function runApp(cloud: Cloud, env: NodeJS.ProcessEnv, cwd: string, onLine: (l: s
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const forward = (l: string) => onLine(`[${cloud}] ${l}`);
+    // The app's own one-line error (bin/app-errors.ts) is its last stderr line: it becomes the problem.
+    let lastError: string | undefined;
     forwardLines(child.stdout, forward);
-    forwardLines(child.stderr, forward);
-    child.on('close', (code) => resolve({ code: code ?? EXIT_PROBLEM, ms: Date.now() - started }));
+    forwardLines(child.stderr, (l) => {
+      if (l.trim()) lastError = l.trim();
+      forward(l);
+    });
+    child.on('close', (code) => resolve({ code: code ?? EXIT_PROBLEM, ms: Date.now() - started, lastError }));
   });
 }
 
@@ -49,7 +54,7 @@ export const run: CommandRun<{ cloud?: string }> = async (ctx, opts) => {
     }),
   );
   for (const r of results.filter((x) => x.code !== 0)) {
-    ctx.problem(problem('error', `${r.cloud} synth failed (exit ${r.code}); its lines above (stderr) say why`, { fix: null }));
+    ctx.problem(problem('error', `${r.cloud} synth failed (exit ${r.code})${r.lastError ? `: ${r.lastError}` : '; its lines above (stderr) say why'}`, { fix: null }));
   }
   ctx.emit(
     { config: ctx.loadedConfig.file, results: results.map((r) => ({ cloud: r.cloud, ok: r.code === 0, exitCode: r.code, outdir: r.outdir, seconds: r.ms / 1000 })) },

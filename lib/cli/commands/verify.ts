@@ -53,7 +53,7 @@ const FINDING_LABEL: Record<string, string> = { offline: 'not active' };
 /** Policy id → name, asked once per id (a name is only a label: a failed lookup leaves it out). */
 async function policyNames(client: ManagerClient, ids: Iterable<number | undefined>, known: Map<number, string | undefined>): Promise<void> {
   for (const id of ids) {
-    if (id === undefined || known.has(id)) continue;
+    if (id === undefined || id <= 0 || known.has(id)) continue;
     try {
       known.set(id, (await client.findPolicy(id))?.name);
     } catch (err) {
