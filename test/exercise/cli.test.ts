@@ -134,10 +134,26 @@ describe('faults, each reported as what it is', () => {
       { cloud: 'gcp', vm: 'slow', os: 'debian-12', computerId: 106, behaviour: Object.fromEntries(ALL_MODULES.map((m) => [m, { lateMs: 120_000 }])) },
     ]);
     result = await lab.dskit(['exercise', '--modules', 'am,wrs,ips,li,fw', '--wait', '20s']);
+    sentByFirstRun = lab.aws.calls('AmazonSSM.SendCommand').flatMap((c) => c.body.InstanceIds);
+    // The same run again with --json (its calls are not counted by the tests of the first run).
+    jsonResult = await lab.dskit(['--json', 'exercise', '--modules', 'am,wrs,ips,li,fw', '--wait', '20s']);
   });
   afterAll(() => lab?.close());
+  let jsonResult: { code: number; stdout: string; stderr: string };
+  let sentByFirstRun: string[];
 
   const detail = (vm: string, module: string) => lines().find((l) => l.startsWith(`  ${vm} ${module}: `)) ?? '';
+
+  test('--json: one error per event missing or trigger failed, and what the manager lacks as warnings', () => {
+    expect(jsonResult.code).toBe(1);
+    const { ok, exitCode, problems } = JSON.parse(jsonResult.stdout);
+    expect([ok, exitCode]).toEqual([false, 1]);
+    const errors = problems.filter((p: any) => p.severity === 'error').map((p: any) => p.message);
+    expect(errors).toHaveLength(17); // 6 missing + 11 failed triggers, as the human summary counts them
+    expect(errors).toContainEqual(expect.stringMatching(/^ds-eval-aws-web-1 Intrusion Prevention: missing: not detected/));
+    expect(errors).toContainEqual(expect.stringMatching(/^ds-eval-aws-web-1 Log Inspection: trigger failed: nothing listens on 127\.0\.0\.1:22/));
+    expect(problems.filter((p: any) => p.severity === 'warning').map((p: any) => p.message)).toContainEqual(expect.stringMatching(/^the manager lacks: turn Web Reputation On/));
+  });
 
   test('exits 1 after the deadline, with the matrix', () => {
     expect(result.code).toBe(1);
@@ -168,7 +184,7 @@ describe('faults, each reported as what it is', () => {
 
   test('an instance SSM does not know: every trigger failed, saying why and which images lack the agent', () => {
     expect(detail('ds-eval-aws-db-1', 'Anti-Malware')).toMatch(/trigger failed: SSM cannot reach the instance \(i-0\d+: not registered\): Run Command needs the SSM agent running and online .*on Debian and RHEL images install amazon-ssm-agent\)$/);
-    expect(lab.aws.calls('AmazonSSM.SendCommand').flatMap((c) => c.body.InstanceIds)).toEqual(['i-00000000000000001']);
+    expect(sentByFirstRun).toEqual(['i-00000000000000001']);
   });
 
   test('a VM without the watcher never ran the triggers: failed at the deadline with the last word', () => {

@@ -18,6 +18,7 @@ import { ExerciseError, runExercise, type Cell, type EventSink, type ExerciseRes
 import type { CommandContext } from '../context';
 import { EXIT_OK, EXIT_PROBLEM, OperationError, UsageError } from '../errors';
 import type { CommandRun } from '../program';
+import { problem } from '../output';
 import { formatDuration, managerClient, managerCommand, parseDuration, table } from './manager-session';
 
 export const DEFAULT_WAIT = '15m';
@@ -176,7 +177,10 @@ export const run: CommandRun<Options> = managerCommand(async (ctx, opts) => {
   const expectedCount = rows.reduce((n, r) => n + r.cells.filter((c) => c.expected).length, 0);
   ctx.io.err(`exercise ${runId}: ${rows.length} VM${rows.length === 1 ? '' : 's'}, ${expectedCount} expected event${expectedCount === 1 ? '' : 's'} (${modules.join(',')}); waiting up to ${formatDuration(waitMs)}`);
   const needs = new Set(rows.flatMap((r) => r.cells.filter((c) => c.expected).flatMap((c) => c.readiness.needs)));
-  for (const n of needs) ctx.io.err(`exercise: the manager lacks: ${n}`);
+  for (const n of needs) {
+    ctx.io.err(`exercise: the manager lacks: ${n}`);
+    ctx.problem(problem('warning', `the manager lacks: ${n}`));
+  }
 
   let result: ExerciseResult;
   try {
@@ -188,6 +192,16 @@ export const run: CommandRun<Options> = managerCommand(async (ctx, opts) => {
     if (err instanceof ExerciseError) throw new OperationError(`${err.message}; nothing was triggered`);
     throw err;
   }
+  // Each expected event that did not arrive, or whose trigger failed, is a problem of its own.
+  for (const { target, cells } of result.rows) {
+    for (const c of cells) {
+      const what = `${target.displayName} ${TRIGGERS[c.module].title}`;
+      if (c.state === 'missing') ctx.problem(problem('error', `${what}: missing: ${c.reason}`));
+      else if (c.state === 'trigger-failed') ctx.problem(problem('error', `${what}: trigger failed: ${c.reason}`));
+    }
+  }
+  for (const w of result.warnings) ctx.problem(problem('warning', w));
+  for (const [cloud, e] of Object.entries(result.sinkErrors)) if (e) ctx.problem(problem('error', `${cloud} event sink: ${e}`));
   ctx.emit(toJson(ctx, result, waitMs, sinks), () => human(result, modules));
   return result.ok ? EXIT_OK : EXIT_PROBLEM;
 });
