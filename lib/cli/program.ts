@@ -292,14 +292,19 @@ export function guessCommand(program: Command, argv: readonly string[]): string 
   return names.join(' ');
 }
 
-function errorProblems(err: unknown): Problem[] {
+function errorProblems(err: unknown, command: string): Problem[] {
   if (err instanceof ConfigError) return err.problems.map((line) => problem('error', line, { key: configKeyOf(line, err.file) }));
+  // A command group without its subcommand: commander shows the help, its message is "(outputHelp)".
+  if (err instanceof CommanderError && err.code === 'commander.help') {
+    const which = command ? `dskit ${command}` : 'dskit';
+    return [problem('error', `${which}: a command is required (they are listed on stderr)`, { fix: `run ${which} --help` })];
+  }
   if (err instanceof CommanderError) {
     const flag = /'(--?[\w-]+)/.exec(err.message)?.[1] ?? null;
     return [problem('error', err.message.replace(/^error: /, ''), { key: flag, fix: 'run dskit <command> --help for usage' })];
   }
   const message = err instanceof Error ? err.message : String(err);
-  const key = err instanceof UsageError ? (/^(--[\w-]+|[a-z][\w]*(?:\.[\w[\]]+)+):/.exec(message)?.[1] ?? null) : null;
+  const key = err instanceof UsageError ? (/^(--[\w-]+|<[\w-]+>|[a-z][\w]*(?:\.[\w[\]]+)+):/.exec(message)?.[1] ?? null) : null;
   return [problem('error', message, { key })];
 }
 
@@ -326,7 +331,7 @@ function handleError(err: unknown, io: Output, env: NodeJS.ProcessEnv, json: { c
     code = EXIT_PROBLEM;
   }
   if (json && !json.report?.printed) {
-    const problems = [...(json.report?.problems ?? []), ...errorProblems(err)];
+    const problems = [...(json.report?.problems ?? []), ...errorProblems(err, json.command)];
     io.out(formatEnvelope(envelope(json.command, code, json.report?.data?.value ?? null, problems)));
   }
   return code;

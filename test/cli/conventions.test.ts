@@ -101,6 +101,13 @@ describe('--json: one shape, on errors too', () => {
     expect(JSON.parse(u.stdout)).toMatchObject({ command: 'verify', exitCode: 2, problems: [{ key: '--bogus', message: "unknown option '--bogus'" }] });
   });
 
+  test('a command group without its command (dskit events): the envelope says a command is required, exit 2', () => {
+    const r = runDskit(['--json', 'events']);
+    expect(r.code).toBe(2);
+    expect(JSON.parse(r.stdout)).toMatchObject({ ok: false, command: 'events', problems: [{ message: 'dskit events: a command is required (they are listed on stderr)', fix: 'run dskit events --help' }] });
+    expect(r.stderr).toMatch(/query \[options\] <report>/);
+  });
+
   test('a config error: one problem per line of it, each with its key', () => {
     const bad = path.join(dir, 'bad.yaml');
     fs.writeFileSync(

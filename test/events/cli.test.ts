@@ -136,10 +136,18 @@ describe('dskit events query / report', () => {
   it('an unknown report exits 2 and lists the reports', () => {
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain('unknown report "top-talkers"');
+    expect(unknown.stderr.trim().split('\n')).toHaveLength(1);
     for (const id of ['top-source-ips', 'top-destination-ports', 'firewall-denies', 'ips-rules-hit', 'events-per-host-hour']) {
       expect(unknown.stderr).toContain(id);
     }
     expect(unknown.stdout).toBe('');
+  });
+
+  it('a typo of a report: the closest one is named, and --json names <report> as the key', () => {
+    const r = runDskit(['--json', 'events', 'query', 'top-source-ip', '--from', plain]);
+    expect(r.code).toBe(2);
+    const [p] = JSON.parse(r.stdout).problems;
+    expect(p).toMatchObject({ key: '<report>', message: expect.stringMatching(/unknown report "top-source-ip"; allowed: top-source-ips \| .*; did you mean "top-source-ips"\?/) });
   });
 
   it('a missing file exits 2 naming it', () => {

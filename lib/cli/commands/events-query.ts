@@ -2,6 +2,7 @@
 import { ALL_REPORTS, isReportId } from '../../events';
 import { OfflineError, runOffline } from '../../events/offline-command';
 import { renderCsv, renderTable } from '../../events/table';
+import { didYouMean } from '../../config/suggest';
 import type { CommandContext } from '../context';
 import { OperationError, UsageError } from '../errors';
 import type { CommandRun } from '../program';
@@ -23,9 +24,10 @@ export function outputFormat(ctx: CommandContext, given: string | undefined): Ou
   return given as OutputFormat;
 }
 
+/** One line: the value, the closest report when it looks like a typo, and the ids (`events query --help` describes each). */
 export function unknownReport(given: string): UsageError {
-  const list = ALL_REPORTS.map((r) => `  ${r.id.padEnd(24)}${r.description}`).join('\n');
-  return new UsageError(`events query: unknown report "${given}"; the reports are:\n${list}`);
+  const ids = ALL_REPORTS.map((r) => r.id);
+  return new UsageError(`<report>: unknown report "${given}"; allowed: ${ids.join(' | ')}${didYouMean(given, ids)} (dskit events query --help describes each)`);
 }
 
 export const run: CommandRun<EventsOptions> = async (ctx, opts, args) => {
