@@ -5,7 +5,7 @@
 import type { Cloud, LoadedConfig } from '../config';
 import { colourEnabled, painter, type ColourStream, type Painter } from './colour';
 import { UsageError } from './errors';
-import { problem, type Problem } from './output';
+import { configKeyOf, problem, type Problem } from './output';
 
 export interface GlobalOptions {
   readonly config?: string;
@@ -82,7 +82,7 @@ export class CommandContext {
       if (this.loaded.notice) this.io.err(this.loaded.notice);
       for (const warning of this.loaded.warnings) {
         this.io.err(warning);
-        this.report.problems.push(problem('warning', warning));
+        this.report.problems.push(problem('warning', warning, { key: configKeyOf(warning, this.loaded.file) }));
       }
     }
     return this.loaded;

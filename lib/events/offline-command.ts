@@ -17,6 +17,8 @@ export interface OfflineIo {
 
 export interface OfflineRun {
   readonly results: ReportResult[];
+  /** What the reports leave out (lines without an event, too long, untimed), one line each. */
+  readonly notes: readonly string[];
   readonly input: { readonly files: number; readonly lines: number; readonly events: number; readonly untimed: number; readonly cachedFiles: number };
 }
 
@@ -106,16 +108,18 @@ async function runOfflineWithin(ids: readonly ReportId[], from: readonly string[
     const fromCache = summary.cached > 0 ? ` (${summary.cached} from the cache)` : '';
     opts.io.err(`read ${plural(summary.events, 'event')} from ${plural(summary.lines, 'line')} in ${plural(files.length, 'file')}${fromCache}`);
     if (summary.lines > 0 && summary.events === 0) throw new OfflineError(nothingParsed(summary), false);
+    // What the reports leave out or place oddly: on stderr now, and returned for --json's problems.
+    const notes: string[] = [];
     const ignored = summary.lines - summary.events;
-    if (ignored > 0) opts.io.err(`ignored ${plural(ignored, 'line')} without a CEF or LEEF event`);
-    if (summary.tooLong > 0) opts.io.err(`skipped ${plural(summary.tooLong, 'line')} longer than 1 MiB`);
-    if (summary.untimed > 0) {
-      opts.io.err(`${plural(summary.untimed, 'event')} without a readable time: counted in every report, under an empty hour per host`);
-    }
+    if (ignored > 0) notes.push(`ignored ${plural(ignored, 'line')} without a CEF or LEEF event`);
+    if (summary.tooLong > 0) notes.push(`skipped ${plural(summary.tooLong, 'line')} longer than 1 MiB`);
+    if (summary.untimed > 0) notes.push(`${plural(summary.untimed, 'event')} without a readable time: counted in every report, under an empty hour per host`);
+    for (const note of notes) opts.io.err(note);
     const results: ReportResult[] = [];
     for (const id of ids) results.push(await db.runReport(id));
     return {
       results,
+      notes,
       input: { files: files.length, lines: summary.lines, events: summary.events, untimed: summary.untimed, cachedFiles: summary.cached },
     };
   } finally {

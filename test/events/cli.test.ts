@@ -113,6 +113,10 @@ describe('dskit events query / report', () => {
       [1008610, 'Reset', 1, '2024-11-27T06:05:00Z'],
     ]);
     expect(out.input).toEqual({ files: 2, lines: SAMPLES.length + NOISE.length, events: SAMPLES.length, untimed: 0, cachedFiles: expect.any(Number) });
+    // The noise lines are left out of every report: said on stderr, and a warning in the envelope.
+    expect(JSON.parse(queryJson.stdout).problems).toEqual([
+      { severity: 'warning', key: null, message: `ignored ${NOISE.length} lines without a CEF or LEEF event`, fix: null },
+    ]);
   });
 
   it('events report runs every report', () => {

@@ -6,6 +6,7 @@ import { didYouMean } from '../../config/suggest';
 import type { CommandContext } from '../context';
 import { OperationError, UsageError } from '../errors';
 import type { CommandRun } from '../program';
+import { problem } from '../output';
 
 export interface EventsOptions {
   readonly from: string[];
@@ -35,8 +36,9 @@ export const run: CommandRun<EventsOptions> = async (ctx, opts, args) => {
   if (id === undefined || !isReportId(id)) throw unknownReport(id ?? '');
   const format = outputFormat(ctx, opts.format);
   try {
-    const { results, input } = await runOffline([id], opts.from, { cwd: ctx.cwd, io: ctx.io, env: ctx.env, noCache: opts.cache === false });
+    const { results, input, notes } = await runOffline([id], opts.from, { cwd: ctx.cwd, io: ctx.io, env: ctx.env, noCache: opts.cache === false });
     const [result] = results;
+    for (const note of notes) ctx.problem(problem('warning', note));
     const data = { report: result.id, title: result.title, columns: result.columns.map((c) => c.name), rows: result.rows, input };
     // --json: the envelope with this as its data; --format json alone: this data, plain.
     ctx.emit(data, () =>

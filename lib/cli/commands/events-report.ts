@@ -6,12 +6,14 @@ import { OfflineError, runOffline } from '../../events/offline-command';
 import { renderCsv, renderTable } from '../../events/table';
 import { OperationError, UsageError } from '../errors';
 import type { CommandRun } from '../program';
+import { problem } from '../output';
 import { outputFormat, type EventsOptions } from './events-query';
 
 export const run: CommandRun<EventsOptions & { html?: string }> = async (ctx, opts) => {
   const format = outputFormat(ctx, opts.format);
   try {
-    const { results, input } = await runOffline(REPORT_IDS, opts.from, { cwd: ctx.cwd, io: ctx.io, env: ctx.env, noCache: opts.cache === false });
+    const { results, input, notes } = await runOffline(REPORT_IDS, opts.from, { cwd: ctx.cwd, io: ctx.io, env: ctx.env, noCache: opts.cache === false });
+    for (const note of notes) ctx.problem(problem('warning', note));
     if (opts.html !== undefined) {
       const { renderHtmlReport } = require('../../events/html') as typeof import('../../events/html');
       const file = path.resolve(ctx.cwd, opts.html);

@@ -42,7 +42,8 @@ export const run: CommandRun<{ parent?: string }> = managerCommand(async (ctx, o
   if (opts.parent === undefined) {
     // vision-one, the policy as configured: only the event-based tasks that assign it.
     const tasks = await ensureSandboxTasks(ctx, client);
-    ctx.emit({ tasks }, () => taskLines(tasks));
+    // The same keys as with --parent: no sandbox policy was asked for.
+    ctx.emit({ policy: null, action: null, changed: [], syslogConfigId: config.events.syslogConfigId || null, tasks }, () => taskLines(tasks));
     return EXIT_OK;
   }
   const parentName = opts.parent;
@@ -126,7 +127,7 @@ export const run: CommandRun<{ parent?: string }> = managerCommand(async (ctx, o
   // vision-one: then the tasks that assign the configured policies (this one, once the config names it).
   const tasks = visionOne ? await ensureSandboxTasks(ctx, client) : undefined;
 
-  ctx.emit({ policy: { id: policy.ID, name, parentId: parent.ID, parentName: parent.name ?? null }, action, changed, syslogConfigId: config.events.syslogConfigId || null, ...(tasks ? { tasks } : {}) }, () => [
+  ctx.emit({ policy: { id: policy.ID, name, parentId: parent.ID, parentName: parent.name ?? null }, action, changed, syslogConfigId: config.events.syslogConfigId || null, tasks: tasks ?? null }, () => [
     `${name} (id ${policy.ID}, parent "${shown(parent.name ?? '')}" id ${parent.ID}): ${action}`,
     ...changed.map((c) => `  ${c}`),
     ...(action === 'created' || action === 'adopted' ? ['  intrusion prevention: detect', ...Object.keys(settings).map((s) => `  ${s}: ${settings[s].value}`)] : []),

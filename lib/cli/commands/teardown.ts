@@ -295,12 +295,13 @@ export async function runTeardown(ctx: CommandContext, opts: TeardownOptions, de
   const undoneCount = undone.filter((u) => u.result === 'done' || u.result === 'already gone').length;
   ctx.emit(
     {
-      ok,
+      // The envelope carries ok and the problems (failures and leftovers, one each).
       sandbox: config.name,
       destroyed,
       deletedComputers: deleted,
       undone,
-      leftovers,
+      // null: not looked for (--manager-only leaves the stacks, so it lists nothing).
+      leftovers: opts.managerOnly ? null : leftovers,
       failures,
     },
     () => [

@@ -176,7 +176,8 @@ export const run: CommandRun<{ cloud?: string; wait?: string }> = managerCommand
         // The agent check is about `active`: a `warning` agent is not "offline" (agentStatus has the real one).
         status: r.findings.length === 0 ? 'ok' : r.findings.map((f) => (f === 'offline' ? 'not-active' : f)).join(','),
       })),
-      ...(ctx.config.manager.type === 'vision-one' ? { eventBasedTasks: tasks } : {}),
+      // vision-one only; null where the manager has no event-based tasks to check.
+      eventBasedTasks: ctx.config.manager.type === 'vision-one' ? tasks : null,
     },
     () => [
       ...table(
@@ -193,7 +194,7 @@ export const run: CommandRun<{ cloud?: string; wait?: string }> = managerCommand
           r.findings.length === 0 ? paint('pass', 'ok') : paint('fail', describe(r, messages, names)),
         ]),
       ),
-      ...tasks.map((t) => `event-based task ${shown(t.name)}${t.id !== undefined ? ` (id ${t.id})` : ''}: ${t.problems.length === 0 ? 'ok' : t.problems.map((p) => shown(p, 200)).join('; ')}`),
+      ...tasks.map((t) => `event-based task ${shown(t.name)}${t.id !== null ? ` (id ${t.id})` : ''}: ${t.problems.length === 0 ? 'ok' : t.problems.map((p) => shown(p, 200)).join('; ')}`),
       ok
         ? `verify: all ${expectedCount} computers of ${ctx.config.name} are present, their agents active and on their policies`
         : `verify: ${[summary(final), ...(tasks.some((t) => t.problems.length > 0) ? ['event-based tasks differ'] : [])].filter(Boolean).join(', ')}${waitMs > 0 ? ` after waiting ${formatDuration(waited)}` : ''}; see the rows above`,

@@ -115,7 +115,8 @@ export function taskLines(outcomes: readonly TaskOutcome[]): string[] {
 
 export interface TaskCheck {
   readonly name: string;
-  readonly id?: number;
+  /** null: no such task in the manager. */
+  readonly id: number | null;
   /** Empty when the task is as wanted. */
   readonly problems: readonly string[];
 }
@@ -126,7 +127,7 @@ export async function checkSandboxTasks(ctx: CommandContext, client: ManagerClie
   const existing = await sandboxTasksInManager(client, ctx.config.name);
   const rows: TaskCheck[] = want.map((w) => {
     const found = existing.find((t) => t.name === w.name);
-    return found ? { name: w.name, id: found.ID, problems: taskDifferences(found, w.task) } : { name: w.name, problems: ['missing: run `npx dskit policy ensure`'] };
+    return found ? { name: w.name, id: found.ID, problems: taskDifferences(found, w.task) } : { name: w.name, id: null, problems: ['missing: run `npx dskit policy ensure`'] };
   });
   for (const t of existing.filter((x) => !want.some((w) => w.name === x.name))) {
     rows.push({ name: t.name ?? '', id: t.ID, problems: ['not in sandbox.yaml any more: run `npx dskit policy ensure` to delete it'] });
