@@ -181,7 +181,7 @@ export function buildProgram(io: Output, attach: (cmd: Command, load: Load) => v
       .addOption(eventsFrom())
       .addOption(formatOption())
       .addOption(noCacheOption())
-      .option('--html <file>', 'also write the reports as one self-contained HTML page with charts'),
+      .option('--html <file>', 'write the reports as one self-contained HTML page with charts (instead of the tables; --format still prints)'),
     () => require('./commands/events-report'),
   );
 

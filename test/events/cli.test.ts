@@ -147,6 +147,13 @@ describe('dskit events query / report', () => {
     expect(unknown.stdout).toBe('');
   });
 
+  it('an --html page that cannot be written is refused before reading (exit 2, key --html)', () => {
+    const r = runDskit(['--json', 'events', 'report', '--from', plain, '--html', path.join(dir, 'no-such-dir', 'r.html')]);
+    expect(r.code).toBe(2);
+    expect(JSON.parse(r.stdout).problems).toEqual([expect.objectContaining({ key: '--html', message: expect.stringMatching(/^--html: cannot write .*: no directory /) })]);
+    expect(r.stderr).not.toMatch(/^read /m);
+  });
+
   it('a typo of a report: the closest one is named, and --json names <report> as the key', () => {
     const r = runDskit(['--json', 'events', 'query', 'top-source-ip', '--from', plain]);
     expect(r.code).toBe(2);

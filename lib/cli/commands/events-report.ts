@@ -11,6 +11,15 @@ import { outputFormat, type EventsOptions } from './events-query';
 
 export const run: CommandRun<EventsOptions & { html?: string }> = async (ctx, opts) => {
   const format = outputFormat(ctx, opts.format);
+  // A page that cannot be written is found before the files are read (they may take minutes).
+  if (opts.html !== undefined) {
+    const dir = path.dirname(path.resolve(ctx.cwd, opts.html));
+    try {
+      fs.accessSync(dir, fs.constants.W_OK);
+    } catch {
+      throw new UsageError(`--html: cannot write ${opts.html}: ${fs.existsSync(dir) ? 'its directory is not writable' : `no directory ${dir}`}; give a path in a writable directory`);
+    }
+  }
   try {
     const { results, input, notes } = await runOffline(REPORT_IDS, opts.from, { cwd: ctx.cwd, io: ctx.io, env: ctx.env, noCache: opts.cache === false });
     for (const note of notes) ctx.problem(problem('warning', note));
