@@ -3,9 +3,12 @@
  * is deployed and every agent has activated — its policies (the config's, by id or name, under a
  * "Base Policy"), one active computer per VM display name on its policy, a computer group when
  * the config names one, Agent-Initiated Activation allowed, and a few IPS rules released over the
- * last weeks (one depending on another) for `rules stage` to find. Names say they are demo data.
+ * last weeks (one depending on another) for `rules stage` to find, and the Trend rules `dskit
+ * exercise` looks up (IPS, integrity monitoring, log inspection) under their real identifiers.
+ * Names say they are demo data.
  */
 import { expectedComputers, type SandboxConfig, type VmOs } from '../config';
+import { TRIGGERS } from '../exercise/catalogue';
 import type { FakeManagerApi } from './fake-manager-api';
 
 /** The platform string a manager shows for an agent on each OS (informational). */
@@ -77,5 +80,17 @@ export function seedDemoTenant(fake: FakeManagerApi, config: SandboxConfig, now 
     rule('1011800', 45, 'Demo: deserialisation of untrusted data (CVE-0000-0004)'),
     rule('1010500', 200, 'Demo: an older rule (CVE-0000-0005)', { severity: 'critical' }),
   ];
+  // The rules exercise's triggers need, by the identifiers Trend gives them (lib/exercise/catalogue.ts).
+  const add = { ips: 'addIntrusionPreventionRule', im: 'addIntegrityMonitoringRule', li: 'addLogInspectionRule' } as const;
+  const seeded = new Set<string>();
+  for (const [key, trigger] of Object.entries(TRIGGERS)) {
+    const method = add[key as keyof typeof add];
+    if (!method) continue;
+    for (const r of Object.values(trigger.rules).flat()) {
+      if (seeded.has(`${key} ${r.identifier}`)) continue;
+      seeded.add(`${key} ${r.identifier}`);
+      fake[method]({ identifier: r.identifier, name: r.name, description: 'demo-manager: a stand-in of the Trend rule', originalIssue: now - 400 * DAY, lastUpdated: now - 400 * DAY });
+    }
+  }
   return { policies: fake.policies.size, computers, rules: ids.length, policyIds };
 }

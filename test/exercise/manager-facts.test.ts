@@ -3,9 +3,13 @@
  * them. On a vision-one manager an agent that registered itself has no display name, only the host
  * name its boot script set (upper case on Windows, an FQDN on some clouds).
  */
-import { FakeManagerApi } from '../../lib/manager-double/fake-manager-api';
-import { sandboxComputerFacts } from '../../lib/exercise/manager';
+import { EXAMPLE_CONFIG, loadConfig } from '../../lib/config';
+import { ruleDirectory, sandboxComputerFacts } from '../../lib/exercise/manager';
+import { ruleKey } from '../../lib/exercise/readiness';
 import { ManagerClient } from '../../lib/manager';
+import { firewallRuleSchema } from '../../lib/manager/schemas';
+import { seedDemoTenant } from '../../lib/manager-double/demo-tenant';
+import { FakeManagerApi } from '../../lib/manager-double/fake-manager-api';
 
 const KEY = 'unit-key-not-a-secret-0000';
 const NAMES = ['ds-eval-aws-web-1', 'ds-eval-aws-win-1'];
@@ -30,5 +34,22 @@ describe('sandboxComputerFacts', () => {
   test('a classic manager names computers by display name: host names alone find nothing', async () => {
     const facts = await sandboxComputerFacts(client, 'ds-eval', ['aws'], NAMES, 'workload-security');
     expect([...facts.keys()]).toEqual([]);
+  });
+});
+
+describe('the demo tenant (dskit demo-manager) serves what exercise reads', () => {
+  test('the Trend rules the triggers need, by identifier, in their own collections; a firewall rule by id', async () => {
+    const fake = new FakeManagerApi({ apiKey: KEY });
+    const client = new ManagerClient({ baseUrl: `${await fake.start()}/api`, apiKey: KEY });
+    try {
+      seedDemoTenant(fake, loadConfig({ configPath: EXAMPLE_CONFIG }).config);
+      const rules = await ruleDirectory(client, ['ips', 'im', 'li'], ['linux', 'windows'], []);
+      const needed = [ruleKey('ips', '1005924'), ruleKey('im', '1003513'), ruleKey('im', '1002773'), ruleKey('li', '1002792'), ruleKey('li', '1002831'), ruleKey('li', '1002795')];
+      expect(needed.map((k) => [k, rules.ids.get(k)?.length])).toEqual(needed.map((k) => [k, 1]));
+      const fw = fake.addFirewallRule({ name: 'deny the probe', action: 'deny', direction: 'outgoing', protocol: 'tcp' });
+      await expect(client.request('GET', `/firewallrules/${fw}`, firewallRuleSchema)).resolves.toMatchObject({ ID: fw, action: 'deny' });
+    } finally {
+      await fake.stop();
+    }
   });
 });

@@ -82,7 +82,8 @@ export async function awsChecks(config: SandboxConfig, cwd: string, env: NodeJS.
   } catch (err) {
     const d = describe(err);
     checks.push(fail('AWS credentials', d.why, d.network ? 'check your network, proxy (HTTPS_PROXY) or AWS_ENDPOINT_URL' : CREDENTIAL_FIX));
-    checks.push(skip('AWS account checks', 'cdk bootstrap, the token secret and the instance types need working credentials (above)'));
+    const secret = activationTokenSecretOf(config.manager) === undefined ? '' : ', the token secret';
+    checks.push(skip('AWS account checks', `cdk bootstrap${secret} and the instance types need working credentials (above)`));
     return checks;
   } finally {
     stsClient.destroy();

@@ -65,7 +65,8 @@ export async function gcpChecks(config: SandboxConfig, env: NodeJS.ProcessEnv): 
     const f = failureOf(err);
     const why = f.network ? `cannot reach Google (${f.network})` : /could not load the default credentials/i.test(f.message) ? 'none found' : f.message;
     checks.push(fail('GCP credentials', `${choice.description}: ${why}`, f.network ? 'check your network or proxy' : CREDENTIAL_FIX));
-    checks.push(skip('GCP project checks', 'the token secret and its access need working credentials (above)'));
+    const what = activationTokenSecretOf(config.manager) === undefined ? 'the project checks' : 'the token secret and its access';
+    checks.push(skip('GCP project checks', `${what} need working credentials (above)`));
     return checks;
   }
   checks.push(...(await gcpSecretChecks(config, env, client)));
