@@ -177,10 +177,12 @@ export async function runTeardown(ctx: CommandContext, opts: TeardownOptions, de
   for (const l of plan) ctx.io.err(l);
 
   if (!opts.yes) {
-    if (!deps.confirm) throw new UsageError('teardown deletes the above and there is no terminal to ask on; pass --yes to go ahead');
+    if (!deps.confirm) throw new UsageError('--yes: teardown deletes the above and there is no terminal to ask on; pass --yes to go ahead');
     const answer = await deps.confirm('Proceed?');
     if (answer !== 'yes') {
-      ctx.io.err(`teardown: nothing done${answer === 'interrupted' ? ' (interrupted)' : answer === 'eof' ? ' (no answer: end of input)' : ''}`);
+      const line = `teardown: nothing done${answer === 'interrupted' ? ' (interrupted)' : answer === 'eof' ? ' (no answer: end of input)' : ''}`;
+      ctx.io.err(line);
+      ctx.problem(problem('error', line, { fix: 'run dskit teardown again and answer y, or pass --yes' }));
       return answer === 'interrupted' ? EXIT_INTERRUPTED : EXIT_PROBLEM;
     }
   }
