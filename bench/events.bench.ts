@@ -94,7 +94,7 @@ export const benchmark: Benchmark = {
       console.log(`dskit's lines/s per CPU-second (--no-cache): ${Math.round(lines / noCache.cpu).toLocaleString('en-US')}`);
 
       if (VERIFY) {
-        const offline = JSON.parse(noCache.stdout).reports as Array<{ report: string; rows: unknown[] }>;
+        const offline = JSON.parse(noCache.stdout).data.reports as Array<{ report: string; rows: unknown[] }>;
         let same = true;
         for (const r of REPORTS) {
           // Every generated line carries its time; the file's time dates BSD stamps, as dskit does.
