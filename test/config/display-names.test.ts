@@ -3,22 +3,11 @@
  * `aws`/`gcp` segment are refused in the config (one clear line each), and the parser recognises
  * every computer of the sandbox — also VMs and counts the config no longer has — but no look-alike.
  */
-import { stringify } from 'yaml';
-import { ConfigError, displayName, parseConfig, parseDisplayName } from '../../lib/config';
+import { displayName, parseDisplayName } from '../../lib/config';
 import { dedupeById, sandboxComputersOf } from '../../lib/manager';
-import { exampleRaw } from '../helpers/config';
+import { configProblems } from '../helpers/config';
 
-function problems(edit: (raw: Record<string, any>) => void): string[] {
-  const raw = exampleRaw();
-  edit(raw);
-  try {
-    parseConfig(stringify(raw), 'sandbox.yaml');
-  } catch (err) {
-    if (err instanceof ConfigError) return [...err.problems];
-    throw err;
-  }
-  return [];
-}
+const problems = configProblems;
 
 describe('names that would make display names ambiguous are refused', () => {
   test('the issue\'s example: sandbox `a` with AWS VM `b-gcp-c` and sandbox `a-aws-b` with GCP VM `c` both give a-aws-b-gcp-c-1', () => {

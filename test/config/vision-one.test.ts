@@ -3,22 +3,12 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { stringify } from 'yaml';
-import { ConfigError, loadConfig, parseConfig } from '../../lib/config';
-import { exampleRaw } from '../helpers/config';
+import { loadConfig } from '../../lib/config';
+import { configProblems, exampleRaw } from '../helpers/config';
 
 const visionOne = (installers: Record<string, unknown>) => ({ type: 'vision-one', region: 'jp-1', installers });
 
-function problemsOf(edit: (raw: Record<string, any>) => void): string[] {
-  const raw = exampleRaw();
-  edit(raw);
-  try {
-    parseConfig(stringify(raw), 'sandbox.yaml');
-  } catch (err) {
-    if (err instanceof ConfigError) return [...err.problems];
-    throw err;
-  }
-  return [];
-}
+const problemsOf = configProblems;
 
 describe('manager.type vision-one', () => {
   test('a VM whose OS and arch have no package is one error naming both and the key to set', () => {
