@@ -40,6 +40,21 @@ export async function listen(server: http.Server): Promise<string> {
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
 
+/** A service double on a loopback port: each request goes to `handle`. */
+export abstract class LoopbackDouble {
+  private readonly server = http.createServer((req, res) => void this.handle(req, res));
+
+  start(): Promise<string> {
+    return listen(this.server);
+  }
+
+  stop(): Promise<void> {
+    return new Promise((r) => this.server.close(() => r()));
+  }
+
+  protected abstract handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void>;
+}
+
 // ---- AWS --------------------------------------------------------------------------------------
 
 /** SigV4's Authorization header: the key id, the date's region and service the request was signed for. */
@@ -60,7 +75,7 @@ export interface AwsFailure {
   readonly message: string;
 }
 
-export class FakeAws {
+export class FakeAws extends LoopbackDouble {
   readonly requests: Recorded[] = [];
   tagged: TaggedResource[] = [];
   /** Stack name → status; absent = does not exist. */
@@ -69,29 +84,21 @@ export class FakeAws {
   failTagging?: AwsFailure;
   /** The page size the service itself uses, below the caller's ResourcesPerPage, to force paging. */
   pageSize = 2;
-  private server = http.createServer((req, res) => void this.handle(req, res));
-
-  constructor(readonly region: string) {}
-
-  start(): Promise<string> {
-    return listen(this.server);
+  constructor(readonly region: string) {
+    super();
   }
 
-  stop(): Promise<void> {
-    return new Promise((r) => this.server.close(() => r()));
-  }
-
-  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+  protected async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const text = await readBody(req);
     const auth = String(req.headers.authorization ?? '');
     // SigV4: the scope names the key, the region and the service the request was signed for.
-    const scope = /^AWS4-HMAC-SHA256 Credential=([^/]+)\/\d{8}\/([^/]+)\/([^/]+)\/aws4_request, SignedHeaders=[^,]+, Signature=[0-9a-f]{64}$/.exec(auth);
+    const scope = sigV4Scope(auth);
     const target = String(req.headers['x-amz-target'] ?? '');
     if (req.method !== 'POST' || req.url !== '/') return this.jsonError(res, 404, 'UnknownOperationException', `no such path ${req.method} ${req.url}`);
     if (target) {
       // Resource Groups Tagging API: JSON 1.1.
-      if (!scope || scope[1] !== AWS_KEY_ID) return this.jsonError(res, 400, 'UnrecognizedClientException', 'The security token included in the request is invalid.');
-      if (scope[2] !== this.region || scope[3] !== 'tagging') return this.jsonError(res, 400, 'InvalidSignatureException', `Credential should be scoped to a valid region and service tagging, not ${scope[2]}/${scope[3]}`);
+      if (!scope || scope.keyId !== AWS_KEY_ID) return this.jsonError(res, 400, 'UnrecognizedClientException', 'The security token included in the request is invalid.');
+      if (scope.region !== this.region || scope.service !== 'tagging') return this.jsonError(res, 400, 'InvalidSignatureException', `Credential should be scoped to a valid region and service tagging, not ${scope.region}/${scope.service}`);
       if (req.headers['content-type'] !== 'application/x-amz-json-1.1') return this.jsonError(res, 400, 'SerializationException', 'bad content type');
       if (target !== 'ResourceGroupsTaggingAPI_20170126.GetResources') return this.jsonError(res, 400, 'UnknownOperationException', target);
       const body = JSON.parse(text || '{}');
@@ -103,8 +110,8 @@ export class FakeAws {
     const form = new URLSearchParams(text);
     const body = Object.fromEntries(form);
     this.requests.push({ service: 'cloudformation', body, headers: req.headers });
-    if (!scope || scope[1] !== AWS_KEY_ID) return this.xmlError(res, 403, 'InvalidClientTokenId', 'The security token included in the request is invalid.');
-    if (scope[2] !== this.region || scope[3] !== 'cloudformation') return this.xmlError(res, 403, 'SignatureDoesNotMatch', `Credential should be scoped to ${this.region}/cloudformation`);
+    if (!scope || scope.keyId !== AWS_KEY_ID) return this.xmlError(res, 403, 'InvalidClientTokenId', 'The security token included in the request is invalid.');
+    if (scope.region !== this.region || scope.service !== 'cloudformation') return this.xmlError(res, 403, 'SignatureDoesNotMatch', `Credential should be scoped to ${this.region}/cloudformation`);
     if (body.Action !== 'DescribeStacks' || body.Version !== '2010-05-15') return this.xmlError(res, 400, 'InvalidAction', `${body.Action} ${body.Version}`);
     const status = this.stacks.get(body.StackName ?? '');
     if (status === undefined) return this.xmlError(res, 400, 'ValidationError', `Stack with id ${body.StackName} does not exist`);
@@ -191,25 +198,17 @@ function tokenMatch(value: string, query: string): boolean {
   return false;
 }
 
-export class FakeGcp {
+export class FakeGcp extends LoopbackDouble {
   readonly requests: Recorded[] = [];
   assets: Asset[] = [];
   failSearch?: GcpFailure;
   /** The service's own page size, to force paging. */
   pageSize = 2;
-  private server = http.createServer((req, res) => void this.handle(req, res));
-
-  constructor(readonly project: string) {}
-
-  start(): Promise<string> {
-    return listen(this.server);
+  constructor(readonly project: string) {
+    super();
   }
 
-  stop(): Promise<void> {
-    return new Promise((r) => this.server.close(() => r()));
-  }
-
-  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+  protected async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     await readBody(req);
     const url = new URL(req.url ?? '/', 'http://x');
     if (url.pathname.startsWith('/computeMetadata/v1/')) return this.metadata(req, res, url);

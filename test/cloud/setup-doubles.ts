@@ -16,7 +16,7 @@
  * getIamPolicy as GET, testIamPermissions as POST {permissions}, google.rpc.Status errors).
  */
 import * as http from 'node:http';
-import { AWS_KEY_ID, GCP_TOKEN, listen, readBody, sigV4Scope } from './doubles';
+import { AWS_KEY_ID, GCP_TOKEN, LoopbackDouble, readBody, sigV4Scope } from './doubles';
 
 export const AWS_ACCOUNT = '123456789012';
 
@@ -33,7 +33,7 @@ const XML = { 'content-type': 'text/xml' };
 const JSON11 = { 'content-type': 'application/x-amz-json-1.1' };
 
 /** STS, SSM, Secrets Manager and EC2 of one account and region, on one loopback server. */
-export class FakeAwsSetup {
+export class FakeAwsSetup extends LoopbackDouble {
   readonly requests: { service: string; action: string; body: unknown }[] = [];
   /** SSM parameters by name. */
   parameters = new Map<string, string>([['/cdk-bootstrap/hnb659fds/version', '21']]);
@@ -44,19 +44,11 @@ export class FakeAwsSetup {
   offerings = new Map<string, string[]>();
   /** Services that answer AccessDenied to everything. */
   denied = new Set<string>();
-  private server = http.createServer((req, res) => void this.handle(req, res));
-
-  constructor(readonly region: string) {}
-
-  start(): Promise<string> {
-    return listen(this.server);
+  constructor(readonly region: string) {
+    super();
   }
 
-  stop(): Promise<void> {
-    return new Promise((r) => this.server.close(() => r()));
-  }
-
-  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+  protected async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const text = await readBody(req);
     const scope = sigV4Scope(req.headers.authorization);
     const target = String(req.headers['x-amz-target'] ?? '');
@@ -193,25 +185,17 @@ export interface FakeGcpSecret {
 
 const SECRET_PERMISSIONS = /^secretmanager\.(secrets|versions)\.[a-zA-Z]+$/;
 
-export class FakeSecretManager {
+export class FakeSecretManager extends LoopbackDouble {
   readonly requests: { method: string; path: string; body: unknown }[] = [];
   secrets = new Map<string, FakeGcpSecret>();
   /** What the caller may do on every secret (testIamPermissions answers the subset). */
   callerPermissions = new Set<string>(['secretmanager.secrets.get', 'secretmanager.secrets.getIamPolicy', 'secretmanager.secrets.setIamPolicy']);
   serviceDisabled = false;
-  private server = http.createServer((req, res) => void this.handle(req, res));
-
-  constructor(readonly project: string) {}
-
-  start(): Promise<string> {
-    return listen(this.server);
+  constructor(readonly project: string) {
+    super();
   }
 
-  stop(): Promise<void> {
-    return new Promise((r) => this.server.close(() => r()));
-  }
-
-  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+  protected async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const text = await readBody(req);
     const url = new URL(req.url ?? '/', 'http://x');
     this.requests.push({ method: req.method ?? '', path: url.pathname, body: text ? JSON.parse(text) : undefined });
