@@ -14,6 +14,7 @@ import { SourceReader } from './load';
 import { LineSplitter } from './read-lines';
 import { EventScanner } from './scan';
 import { PART_ROWS, PartWriter } from './store';
+import type { CachedSummary } from './cache';
 
 export interface ScanRange {
   readonly file: string;
@@ -28,15 +29,8 @@ export interface ScanRange {
   readonly maxLineBytes?: number;
 }
 
-export interface ScanRangeResult {
-  readonly lines: number;
-  readonly events: number;
-  readonly untimed: number;
-  readonly tooLong: number;
-  readonly samples: readonly string[];
-  /** Part file names in `dir`. */
-  readonly parts: readonly string[];
-}
+/** What a scanned range adds up to: a cache entry's summary but its path (parts are file names in `dir`). */
+export type ScanRangeResult = Omit<CachedSummary, 'path'>;
 
 const READ_BYTES = 1 << 20;
 
