@@ -12,6 +12,7 @@ import { ConfigError } from './errors';
 import { crossFieldIssues } from './cross-field';
 import { DEFAULT_ENUM_MESSAGE } from './cloud-fields';
 import { resolveInstallerPaths } from './installers';
+import { didYouMean } from './suggest';
 import { sandboxSchema, type AwsVmConfig, type SandboxConfig } from './schema';
 import { configWarnings, type ConfigWarning } from './warnings';
 
@@ -148,7 +149,7 @@ export function formatIssues(file: string, raw: unknown, issues: readonly z.ZodI
         const keyPath = formatPath([...issue.path, key]);
         lines.push(
           `${file}: ${keyPath}: unknown key (value ${show(valueAt(raw, [...issue.path, key]))})` +
-            (parentShape ? `; allowed keys here: ${parentShape.join(', ')}` : ''),
+            (parentShape ? `; allowed keys here: ${parentShape.join(', ')}${didYouMean(key, parentShape)}` : ''),
         );
       }
       continue;

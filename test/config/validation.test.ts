@@ -21,6 +21,11 @@ describe('sandbox.yaml validation', () => {
     expect(problemsOf((r) => (r.polcy = { id: 1 }))).toEqual([expect.stringMatching(/^sandbox\.yaml: polcy: unknown key/)]);
   });
 
+  test('a typo of a key names the key meant; a key like none gets no guess', () => {
+    expect(problemsOf((r) => (r.aws.vpcCdir = '10.60.0.0/16'))).toEqual([expect.stringMatching(/^sandbox\.yaml: aws\.vpcCdir: unknown key .*; did you mean "vpcCidr"\?$/)]);
+    expect(problemsOf((r) => (r.aws.banana = 1))).toEqual([expect.not.stringMatching(/did you mean/)]);
+  });
+
   test('a bad enum names the key path, the value and what is allowed', () => {
     const problems = problemsOf((r) => (r.aws.vms[1].os = 'windows-2019'));
     expect(problems).toEqual([
