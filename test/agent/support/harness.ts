@@ -11,7 +11,7 @@ import * as path from 'node:path';
 import * as readline from 'node:readline';
 import type { Scenario } from '../../fixtures/fake-agent-endpoints/server';
 import { AWS_REGION, FIXTURE_DIR, MANAGER_HOST, TLS_NAMES, type TestAssets } from './assets';
-import { ensureRootfs, REPO_ROOT } from './rootfs';
+import { ensureRootfs, mountRootfsCopy, REPO_ROOT } from './rootfs';
 
 export const CLOUD_API_ADDRESS = '127.0.0.2';
 export const MANAGER_ADDRESS = '127.0.0.3';
@@ -237,16 +237,7 @@ export class BootScriptCase extends EndpointsCase {
 
   async start(): Promise<void> {
     const lower = ensureRootfs((l) => console.log(l));
-    for (const d of ['upper', 'overlay-work', 'root']) fs.mkdirSync(path.join(this.work, d));
-    try {
-      sh('mount', ['-t', 'overlay', 'overlay', '-o', `lowerdir=${lower},upperdir=${this.work}/upper,workdir=${this.work}/overlay-work`, this.root]);
-    } catch {
-      // No overlayfs (some containers): a full copy is slower but the same.
-      sh('cp', ['-a', `${lower}/.`, this.root]);
-    }
-    this.mounted.push(this.root);
-    sh('mount', ['-t', 'proc', 'proc', path.join(this.root, 'proc')]);
-    this.mounted.push(path.join(this.root, 'proc'));
+    this.mounted.push(...mountRootfsCopy(lower, this.work));
     // Names resolve the way the cloud's would; nothing else resolves (the mirror, dl.google.com).
     fs.writeFileSync(path.join(this.root, 'etc/hosts'), TEST_HOSTS_FILE);
     fs.writeFileSync(path.join(this.root, 'etc/resolv.conf'), 'nameserver 127.0.0.1\n');

@@ -63,3 +63,27 @@ export function ensureRootfs(log: (line: string) => void = () => {}): string {
 if (require.main === module) {
   console.log(ensureRootfs(console.log));
 }
+
+/**
+ * A writable copy of the rootfs `lower` at `<work>/root` with /proc mounted: an overlay (upper and
+ * workdir beside it), or a full copy where overlayfs is missing (some containers: slower, the same).
+ * Returns what was mounted, innermost last, for the caller to unmount in reverse.
+ */
+export function mountRootfsCopy(lower: string, work: string): string[] {
+  const run = (cmd: string, args: string[]) => {
+    const r = spawnSync(cmd, args, { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')}: ${(r.stderr || r.stdout).slice(-2000)}`);
+  };
+  const root = path.join(work, 'root');
+  for (const d of ['upper', 'overlay-work', 'root']) fs.mkdirSync(path.join(work, d), { recursive: true });
+  const mounted: string[] = [];
+  try {
+    run('mount', ['-t', 'overlay', 'overlay', '-o', `lowerdir=${lower},upperdir=${work}/upper,workdir=${work}/overlay-work`, root]);
+    mounted.push(root);
+  } catch {
+    run('cp', ['-a', `${lower}/.`, root]);
+  }
+  run('mount', ['-t', 'proc', 'proc', path.join(root, 'proc')]);
+  mounted.push(path.join(root, 'proc'));
+  return mounted;
+}

@@ -11,7 +11,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as readline from 'node:readline';
-import { ensureRootfs, REPO_ROOT, rootfsCacheDir, rootfsCachePath } from '../../agent/support/rootfs';
+import { ensureRootfs, mountRootfsCopy, REPO_ROOT, rootfsCacheDir, rootfsCachePath } from '../../agent/support/rootfs';
 import type { VmScenario } from '../../fixtures/exercise-cloud/main';
 import type { CliResult } from '../../helpers/cli';
 import { runDskitIn } from './lab';
@@ -92,15 +92,7 @@ export class ExerciseVm {
     this.root = path.join(this.work, 'root');
     // Progress of a one-off build (minutes), on stderr.
     const lower = ensureExerciseRootfs((l) => process.stderr.write(`${l}\n`));
-    for (const d of ['upper', 'overlay-work', 'root']) fs.mkdirSync(path.join(this.work, d));
-    try {
-      sh('mount', ['-t', 'overlay', 'overlay', '-o', `lowerdir=${lower},upperdir=${this.work}/upper,workdir=${this.work}/overlay-work`, this.root]);
-    } catch {
-      sh('cp', ['-a', `${lower}/.`, this.root]);
-    }
-    this.mounted.push(this.root);
-    sh('mount', ['-t', 'proc', 'proc', path.join(this.root, 'proc')]);
-    this.mounted.push(path.join(this.root, 'proc'));
+    this.mounted.push(...mountRootfsCopy(lower, this.work));
     fs.writeFileSync(
       path.join(this.root, 'etc/hosts'),
       `127.0.0.1 localhost\n127.0.1.1 ${this.scenario.displayName}\n169.254.169.254 metadata.google.internal\n127.0.0.5 files.trendmicro.com wrs21.winshipway.com\n`,
