@@ -17,7 +17,8 @@ import * as path from 'node:path';
 import type { EventCache, FileIdentity } from './cache';
 import { recordLine } from './exported';
 import { STDIN } from './inputs';
-import { EventFileError, LineSplitter, sourceBytes } from './read-lines';
+import { FastLineScanner } from './fast-scan';
+import { EventFileError, LineSplitter, MAX_LINE_BYTES, sourceBytes } from './read-lines';
 import type { EventScanner } from './scan';
 import { PART_ROWS, type EventStore } from './store';
 
@@ -161,6 +162,25 @@ export class SourceReader {
     }
     const r = value as Record<string, unknown>;
     this.scanText(found.line, timeValueMs(r.timestamp ?? r.event_time ?? r.receiveTimestamp));
+  }
+
+  /** A line splitter feeding this reader: plain lines go through the scanner's WebAssembly fast path when it is on. */
+  lineSplitter(maxLine: number | undefined): LineSplitter {
+    const scanner = this.scanner;
+    const fast = FastLineScanner.for(scanner);
+    const limit = maxLine ?? MAX_LINE_BYTES;
+    return new LineSplitter(
+      (buf, s, e) => this.line(buf, s, e),
+      maxLine,
+      (buf, end) => scanner.setChunk(buf, end, true),
+      fast === null
+        ? undefined
+        : (buf, end, rest) => {
+            // Not `this.lines += readBlock(...)`: the lines handed back count themselves meanwhile.
+            const taken = fast.readBlock(buf, end, this.fallbackMs, this.referenceMs, limit, rest);
+            this.lines += taken;
+          },
+    );
   }
 
   /** One line of a lines-shaped source. */
@@ -335,7 +355,7 @@ export async function loadSources(scanner: EventScanner, store: EventStore, sour
       const start = async (first: Buffer) => {
         shape = shapeOf(first);
         if (shape === 'lines') {
-          splitter = new LineSplitter((buf, s, e) => reader.line(buf, s, e), maxLine, (buf, end) => scanner.setChunk(buf, end, true));
+          splitter = reader.lineSplitter(maxLine);
         } else if (shape === 'json') {
           json = new JsonArraySplitter((text) => {
             reader.lines += 1;

@@ -142,6 +142,11 @@ export class LineSplitter {
     private readonly maxLine: number = MAX_LINE_BYTES,
     /** Called with each batch of complete lines before they are handed out, e.g. to prepare a scanner. */
     private readonly onBuffer?: (buf: Buffer, end: number) => void,
+    /**
+     * Reads a batch of complete lines buf[0, end) itself, handing `line` the ones it leaves
+     * (which then go to onLine, or count as too long): the scanner's WebAssembly fast path.
+     */
+    private readonly readBlock?: (buf: Buffer, end: number, line: (start: number, end: number) => void) => void,
   ) {
     this.buf = Buffer.allocUnsafe(Math.max(4 << 20, maxLine * 2));
   }
@@ -182,12 +187,18 @@ export class LineSplitter {
     }
     if (last >= 0) {
       this.onBuffer?.(buf, last + 1);
-      let s = 0;
-      while (s <= last) {
-        const nl = buf.indexOf(10, s);
+      const line = (s: number, nl: number) => {
         if (nl - s > this.maxLine) this.tooLong += 1;
         else this.onLine(buf, s, nl);
-        s = nl + 1;
+      };
+      if (this.readBlock) this.readBlock(buf, last + 1, line);
+      else {
+        let s = 0;
+        while (s <= last) {
+          const nl = buf.indexOf(10, s);
+          line(s, nl);
+          s = nl + 1;
+        }
       }
       const rest = this.used - (last + 1);
       buf.copy(buf, 0, last + 1, this.used);

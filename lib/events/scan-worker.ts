@@ -11,7 +11,6 @@ import * as path from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
 import { Dictionary } from './dictionary';
 import { SourceReader } from './load';
-import { LineSplitter } from './read-lines';
 import { EventScanner } from './scan';
 import { PART_ROWS, PartWriter } from './store';
 import type { CachedSummary } from './cache';
@@ -40,7 +39,7 @@ export function scanRange(range: ScanRange, onProgress: (bytes: number, lines: n
   const writer = new PartWriter(dictionary);
   const scanner = new EventScanner({ dictionary, onBatch: (batch) => writer.append(batch) });
   const reader = new SourceReader(scanner, range.fallbackMs, range.referenceMs);
-  const splitter = new LineSplitter((buf, s, e) => reader.line(buf, s, e), range.maxLineBytes, (buf, end) => scanner.setChunk(buf, end, true));
+  const splitter = reader.lineSplitter(range.maxLineBytes);
   const parts: string[] = [];
   const writePart = () => {
     const name = `${range.prefix}${String(parts.length + 1).padStart(4, '0')}.parquet`;

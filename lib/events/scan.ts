@@ -13,6 +13,7 @@
  * backslashes or U+0001-U+0003 (nearly all) skip the normalization: it changes nothing there.
  */
 import { Dictionary } from './dictionary';
+import type { FastRows } from './fast-scan';
 import { EVENT_MODULES, MANAGER_PRODUCT_MARK, MODULE_RANGES } from './modules';
 import { ESCAPED_BACKSLASH_CODE, ESCAPED_BAR_CODE, PAIR_SEPARATOR_CODE } from './patterns';
 import { SERVICES } from './services';
@@ -204,6 +205,53 @@ export class EventScanner {
       this.chunkEnd = end;
       this.splitLines = splitLines;
       this.cursor.set(cursor);
+    }
+  }
+
+  /**
+   * Rows the WebAssembly fast path read (lib/events/fast-scan.ts), in its ids: translated into
+   * this dictionary's, with the columns that come from tables here (module, service, country).
+   */
+  takeRows(rows: FastRows): void {
+    const { ids, numbers, formats, stride, translate } = rows;
+    const batch = this.batch;
+    const text = batch.text;
+    const integer = batch.integer;
+    for (let r = 0; r < rows.count; r++) {
+      const row = batch.rows;
+      text.format[row] = formats[r] === 1 ? this.formatCef : this.formatLeef;
+      text.format_version[row] = translate[ids[r]];
+      text.vendor[row] = translate[ids[stride + r]];
+      const product = translate[ids[2 * stride + r]];
+      text.product[row] = product;
+      text.device_version[row] = translate[ids[3 * stride + r]];
+      text.name[row] = translate[ids[4 * stride + r]];
+      const src = translate[ids[5 * stride + r]];
+      text.src[row] = src;
+      text.source_country[row] = src === 0 ? 0 : this.countryId(src);
+      text.dst[row] = translate[ids[6 * stride + r]];
+      text.protocol[row] = translate[ids[7 * stride + r]];
+      text.act[row] = translate[ids[8 * stride + r]];
+      text.dvchost[row] = translate[ids[9 * stride + r]];
+      text.dvc[row] = translate[ids[10 * stride + r]];
+      text.syslog_host[row] = translate[ids[11 * stride + r]];
+      text.host[row] = translate[ids[12 * stride + r]];
+      text.user_name[row] = translate[ids[13 * stride + r]];
+      const eventMs = numbers[r];
+      batch.eventMs[row] = eventMs;
+      if (Number.isNaN(eventMs)) this.untimed += 1;
+      const signatureId = numbers[stride + r];
+      text.module[row] = this.moduleId(Number.isNaN(signatureId) ? null : signatureId, product);
+      integer.signature_id[row] = signatureId;
+      integer.severity[row] = numbers[2 * stride + r];
+      integer.spt[row] = numbers[3 * stride + r];
+      const dpt = numbers[4 * stride + r];
+      integer.dpt[row] = dpt;
+      text.service[row] = dpt >= 0 && dpt < 65536 ? this.serviceIds[dpt] : 0;
+      integer.host_id[row] = numbers[5 * stride + r];
+      batch.rows = row + 1;
+      this.events += 1;
+      if (batch.rows === this.capacity) this.flush();
     }
   }
 

@@ -1,0 +1,801 @@
+/**
+ * The fast path of the line scanner, in AssemblyScript (compiled to lib/events/wasm/scanner.wasm
+ * by `npm run build:wasm`; test/events/fast-scan.test.ts checks the committed file is what this
+ * source builds). It reads the plain lines nearly every export is made of, by the very rules of
+ * lib/events/scan.ts (which the clouds' SQL defines), and writes their rows as dictionary ids of
+ * its own; every line it is not sure of (escapes, control bytes, CR, JSON records, octet
+ * framing, no syslog header or host, `rt`, LEEF 2.0 delimiter fields, integers past 2^53, too
+ * long) it hands back untouched, and the TypeScript scanner reads that line as always. So this
+ * file only ever has to agree with scan.ts on the lines it takes, and the differential test
+ * compares the two on every sample line and on generated ones.
+ *
+ * Memory: the block of lines to read (copied in by the caller), the rows written (column by
+ * column), the lines handed back, and the dictionary (an open-addressing table over an arena of
+ * the distinct byte strings). The caller mirrors new dictionary entries after every call.
+ */
+
+/** Rows written per call at most (the caller takes them, then calls again). */
+export const ROWS: i32 = 4096;
+/** Lines handed back per call at most. */
+export const HANDED_BACK: i32 = 4096;
+/** Text columns written, as ids (0: NULL), in this order. */
+export const ID_COLUMNS: i32 = 14;
+// 0 format_version, 1 vendor, 2 product, 3 device_version, 4 name, 5 src, 6 dst, 7 protocol,
+// 8 act, 9 dvchost, 10 dvc, 11 syslog_host, 12 host, 13 user_name
+/** Number columns written (NaN: NULL): 0 event ms, 1 signature_id, 2 severity, 3 spt, 4 dpt, 5 host_id. */
+export const NUMBER_COLUMNS: i32 = 6;
+
+const PIPE: u32 = 124;
+const SPACE: u32 = 32;
+const TAB: u32 = 9;
+const EQUALS: u32 = 61;
+const LF: u32 = 10;
+const MS_PER_DAY: f64 = 86400000;
+const LF_x16 = i8x16.splat(10);
+const PIPE_x16 = i8x16.splat(124);
+const FOUR_x16 = i8x16.splat(4);
+const CR_x16 = i8x16.splat(13);
+const BACKSLASH_x16 = i8x16.splat(92);
+const EQUALS_x16 = i8x16.splat(61);
+const TAB_x16 = i8x16.splat(9);
+
+// The extension keys read, as in scan.ts's KEYS.
+const K_SRC = 0;
+const K_DST = 1;
+const K_SPT = 2;
+const K_DPT = 3;
+const K_PROTO = 4;
+const K_ACT = 5;
+const K_CN1 = 6;
+const K_DVCHOST = 7;
+const K_DVC = 8;
+const K_NAME = 9;
+const K_SEV = 10;
+const K_RT = 11;
+const K_DUSER = 12;
+const K_SUSER = 13;
+const K_USRNAME = 14;
+const K_SRCPORT = 15;
+const K_DSTPORT = 16;
+const KEY_COUNT = 17;
+
+let ids: usize = 0;
+let numbers: usize = 0;
+let formats: usize = 0;
+let handedBack: usize = 0;
+let rows: i32 = 0;
+let handedBackCount: i32 = 0;
+let linesTaken: i32 = 0;
+
+let input: usize = 0;
+let inputCapacity: usize = 0;
+
+// Per line: where each key's first value is ([start, end) before trimming), and whether found.
+let keyStart: usize = 0;
+let keyEnd: usize = 0;
+let keyFound: usize = 0;
+let generation: u32 = 0;
+let pipes: usize = 0;
+
+// The dictionary.
+let table: usize = 0;
+let tableMask: u32 = 0;
+let entryOffsets: usize = 0;
+let entryLengths: usize = 0;
+let entryHashes: usize = 0;
+let entryCapacity: i32 = 0;
+let entryCount: i32 = 0;
+let arena: usize = 0;
+let arenaCapacity: usize = 0;
+let arenaUsed: usize = 0;
+
+// Set by parseInteger when a value has more digits than a double holds exactly.
+let tooBig: bool = false;
+// The span tokenAfter found.
+let spanStart: usize = 0;
+let spanEnd: usize = 0;
+
+export function init(): void {
+  ids = heap.alloc(<usize>(ID_COLUMNS * ROWS) << 2);
+  numbers = heap.alloc(<usize>(NUMBER_COLUMNS * ROWS) << 3);
+  formats = heap.alloc(<usize>ROWS);
+  handedBack = heap.alloc(<usize>(HANDED_BACK * 2) << 2);
+  keyStart = heap.alloc(KEY_COUNT << 2);
+  keyEnd = heap.alloc(KEY_COUNT << 2);
+  keyFound = heap.alloc(KEY_COUNT << 2);
+  memory.fill(keyFound, 0, KEY_COUNT << 2);
+  pipes = heap.alloc(8 << 2);
+  tableMask = (1 << 14) - 1;
+  table = heap.alloc(<usize>(tableMask + 1) << 2);
+  memory.fill(table, 0, <usize>(tableMask + 1) << 2);
+  entryCapacity = 1 << 12;
+  entryOffsets = heap.alloc(<usize>entryCapacity << 2);
+  entryLengths = heap.alloc(<usize>entryCapacity << 2);
+  entryHashes = heap.alloc(<usize>entryCapacity << 2);
+  arenaCapacity = 1 << 20;
+  arena = heap.alloc(arenaCapacity);
+  keyChars = heap.alloc(256);
+  for (let c: u32 = 0; c < 256; c++) store<u8>(keyChars + <usize>c, c - 48 < 10 || c - 65 < 26 || c - 97 < 26 || c == 95 ? 1 : 0);
+  memos = heap.alloc(<usize>(ID_COLUMNS * MEMO_SLOTS) << 2);
+  memory.fill(memos, 0, <usize>(ID_COLUMNS * MEMO_SLOTS) << 2);
+}
+
+/** Where the caller copies a block of `size` bytes (lines, each ending with LF). */
+export function inputFor(size: usize): usize {
+  if (size + 16 > inputCapacity) {
+    inputCapacity = max<usize>(size + 16, inputCapacity << 1);
+    input = heap.alloc(inputCapacity);
+  }
+  return input;
+}
+
+export function idsAt(): usize {
+  return ids;
+}
+export function numbersAt(): usize {
+  return numbers;
+}
+export function formatsAt(): usize {
+  return formats;
+}
+export function handedBackAt(): usize {
+  return handedBack;
+}
+export function rowCount(): i32 {
+  return rows;
+}
+export function handedBackLines(): i32 {
+  return handedBackCount;
+}
+export function takenLines(): i32 {
+  return linesTaken;
+}
+export function entries(): i32 {
+  return entryCount;
+}
+export function entryOffsetsAt(): usize {
+  return entryOffsets;
+}
+export function entryLengthsAt(): usize {
+  return entryLengths;
+}
+export function arenaAt(): usize {
+  return arena;
+}
+
+// @ts-ignore: decorator
+@inline function byte(p: usize): u32 {
+  return <u32>load<u8>(p);
+}
+// @ts-ignore: decorator
+@inline function isDigit(c: u32): bool {
+  return c - 48 < 10;
+}
+// @ts-ignore: decorator
+@inline function isUpper(c: u32): bool {
+  return c - 65 < 26;
+}
+// @ts-ignore: decorator
+@inline function isLower(c: u32): bool {
+  return c - 97 < 26;
+}
+// Key bytes ([A-Za-z0-9_]), as a table made by init.
+let keyChars: usize = 0;
+// @ts-ignore: decorator
+@inline function isKeyChar(c: u32): bool {
+  return load<u8>(keyChars + <usize>c) != 0;
+}
+
+/**
+ * Reads the lines of input bytes [start, end) (end just past an LF) until the rows or the
+ * handed-back list are full; returns where it stopped. `fallbackMs` is the source's time for
+ * lines without one (NaN: none); `referenceMs` (never NaN: the caller settles it as scan.ts
+ * does) and its UTC year `referenceYear` date BSD stamps.
+ */
+export function scan(start: usize, end: usize, fallbackMs: f64, referenceMs: f64, referenceYear: i32, maxLine: usize): usize {
+  rows = 0;
+  handedBackCount = 0;
+  linesTaken = 0;
+  let p = input + start;
+  const stop = input + end;
+  while (p < stop && rows < ROWS && handedBackCount < HANDED_BACK) {
+    // Sixteen bytes at a time: the LF, the first |, and whether any byte needs the TypeScript
+    // scanner (U+0000-U+0003, CR, backslash). Reads up to 15 bytes past the LF: the input has room.
+    let q = p;
+    let pipe: usize = 0;
+    let plain = true;
+    for (;;) {
+      const v = v128.load(q);
+      const lf = i8x16.bitmask(i8x16.eq(v, LF_x16));
+      const bars = i8x16.bitmask(i8x16.eq(v, PIPE_x16));
+      const odd = i8x16.bitmask(v128.or(v128.or(i8x16.lt_u(v, FOUR_x16), i8x16.eq(v, CR_x16)), i8x16.eq(v, BACKSLASH_x16)));
+      if (lf != 0) {
+        const before = (lf & -lf) - 1;
+        if (pipe == 0 && (bars & before) != 0) pipe = q + <usize>ctz(bars);
+        if ((odd & before) != 0) plain = false;
+        q += <usize>ctz(lf);
+        break;
+      }
+      if (pipe == 0 && bars != 0) pipe = q + <usize>ctz(bars);
+      if (odd != 0) plain = false;
+      q += 16;
+    }
+    if (plain && q - p <= maxLine && pipe != 0 && line(p, q, pipe, fallbackMs, referenceMs, referenceYear)) linesTaken++;
+    else {
+      const at = handedBack + (<usize>handedBackCount << 3);
+      store<i32>(at, <i32>(p - input));
+      store<i32>(at + 4, <i32>(q - input));
+      handedBackCount++;
+    }
+    p = q + 1;
+  }
+  return p - input;
+}
+
+/** Whether bytes [s, e) of the line hold the key's bytes. */
+// @ts-ignore: decorator
+@inline function keyOf(s: usize, length: usize): i32 {
+  const c0 = byte(s);
+  const c1 = byte(s + 1);
+  if (length == 3) {
+    const c2 = byte(s + 2);
+    if (c0 == 115) {
+      if (c1 == 114 && c2 == 99) return K_SRC;
+      if (c1 == 112 && c2 == 116) return K_SPT;
+      if (c1 == 101 && c2 == 118) return K_SEV;
+      return -1;
+    }
+    if (c0 == 100) {
+      if (c1 == 115 && c2 == 116) return K_DST;
+      if (c1 == 112 && c2 == 116) return K_DPT;
+      if (c1 == 118 && c2 == 99) return K_DVC;
+      return -1;
+    }
+    if (c0 == 97 && c1 == 99 && c2 == 116) return K_ACT;
+    if (c0 == 99 && c1 == 110 && c2 == 49) return K_CN1;
+    return -1;
+  }
+  if (length == 7) {
+    const rest = load<u32>(s + 3);
+    // dvchost, usrName, srcPort, dstPort (bytes 3..6 little-endian)
+    if (c0 == 100 && c1 == 118 && byte(s + 2) == 99 && rest == 0x74736f68) return K_DVCHOST;
+    if (c0 == 117 && c1 == 115 && byte(s + 2) == 114 && rest == 0x656d614e) return K_USRNAME;
+    if (c0 == 115 && c1 == 114 && byte(s + 2) == 99 && rest == 0x74726f50) return K_SRCPORT;
+    if (c0 == 100 && c1 == 115 && byte(s + 2) == 116 && rest == 0x74726f50) return K_DSTPORT;
+    return -1;
+  }
+  if (length == 5) {
+    const rest = load<u32>(s + 1);
+    if (c0 == 112 && rest == 0x6f746f72) return K_PROTO; // proto
+    if (c0 == 100 && rest == 0x72657375) return K_DUSER; // duser
+    if (c0 == 115 && rest == 0x72657375) return K_SUSER; // suser
+    return -1;
+  }
+  if (length == 4) return load<u32>(s) == 0x656d616e ? K_NAME : -1; // name
+  if (length == 2) return c0 == 114 && c1 == 116 ? K_RT : -1;
+  return -1;
+}
+
+/** A pair segment [s, e) whose first `=` is at eq: records the value of a wanted key, first one wins. */
+// @ts-ignore: decorator
+@inline function segment(s: usize, eq: usize, e: usize): void {
+  if (eq <= s || eq >= e) return;
+  const length = eq - s;
+  if (length < 2 || length > 7) return;
+  const key = keyOf(s, length);
+  if (key < 0) return;
+  const slot = <usize>key << 2;
+  if (load<u32>(keyFound + slot) != generation) {
+    store<u32>(keyFound + slot, generation);
+    store<u32>(keyStart + slot, <u32>(eq + 1));
+    store<u32>(keyEnd + slot, <u32>e);
+  }
+}
+
+/** The bytes of v equal to `code`, as bits, those at or past `end` (from `at`) cleared. */
+// @ts-ignore: decorator
+@inline function bitsBefore(bits: i32, at: usize, end: usize): i32 {
+  return at + 16 <= end ? bits : bits & ((1 << <i32>(end - at)) - 1);
+}
+
+/** CEF extension: segments start at ` +key=` (spaces dropped). The `=` are found sixteen bytes at a time. */
+function cefPairs(bodyStart: usize, bodyEnd: usize): void {
+  let segStart = bodyStart;
+  let segEq: usize = 0;
+  for (let block = bodyStart; block < bodyEnd; block += 16) {
+    let bits = bitsBefore(i8x16.bitmask(i8x16.eq(v128.load(block), EQUALS_x16)), block, bodyEnd);
+    while (bits != 0) {
+      const q = block + <usize>ctz(bits);
+      bits &= bits - 1;
+      let r = q;
+      while (r > bodyStart && isKeyChar(byte(r - 1))) r--;
+      if (r < q && r > bodyStart && byte(r - 1) == SPACE) {
+        let s = r - 1;
+        while (s > bodyStart && byte(s - 1) == SPACE) s--;
+        segment(segStart, segEq, s);
+        segStart = r;
+        segEq = q;
+      } else if (segEq == 0) segEq = q;
+    }
+  }
+  segment(segStart, segEq, bodyEnd);
+}
+
+/** LEEF attributes split at tabs; a segment's first `=` splits it. Sixteen bytes at a time. */
+function leefPairs(start: usize, end: usize): void {
+  let s = start;
+  let eq: usize = 0;
+  for (let block = start; block < end; block += 16) {
+    const v = v128.load(block);
+    let bits = bitsBefore(i8x16.bitmask(v128.or(i8x16.eq(v, TAB_x16), i8x16.eq(v, EQUALS_x16))), block, end);
+    while (bits != 0) {
+      const at = block + <usize>ctz(bits);
+      bits &= bits - 1;
+      if (byte(at) == TAB) {
+        segment(s, eq, at);
+        s = at + 1;
+        eq = 0;
+      } else if (eq == 0) eq = at;
+    }
+  }
+  segment(s, eq, end);
+}
+
+// A key's value, trimmed of spaces: valueStart/valueEnd after valueOf returns true.
+let valueStart: usize = 0;
+let valueEnd: usize = 0;
+
+/** Whether the key has a non-empty value on this line (its trimmed range in valueStart/valueEnd). */
+function valueOf(key: i32): bool {
+  const slot = <usize>key << 2;
+  if (load<u32>(keyFound + slot) != generation) return false;
+  let s = <usize>load<u32>(keyStart + slot);
+  let e = <usize>load<u32>(keyEnd + slot);
+  while (s < e && byte(s) == SPACE) s++;
+  while (e > s && byte(e - 1) == SPACE) e--;
+  valueStart = s;
+  valueEnd = e;
+  return e > s;
+}
+
+/** `^-?[0-9]{1,18}$` as a number, else NaN; tooBig when it has more than 15 digits (the TypeScript scanner reads those). */
+function parseInteger(s: usize, e: usize): f64 {
+  let i = s;
+  if (i < e && byte(i) == 45) i++;
+  const digits = e - i;
+  if (digits < 1 || digits > 18) return NaN;
+  let x: f64 = 0;
+  for (let j = i; j < e; j++) {
+    const c = byte(j);
+    if (!isDigit(c)) return NaN;
+    x = x * 10 + <f64>(c - 48);
+  }
+  if (digits > 15) {
+    tooBig = true;
+    return NaN;
+  }
+  return i > s && x != 0 ? -x : x;
+}
+
+/** A hash of bytes [s, s + n), four at a time. */
+// @ts-ignore: decorator
+@inline function hashOf(s: usize, n: usize): u32 {
+  let h: u32 = <u32>n * 0x9e3779b1;
+  let i = s;
+  const e = s + n;
+  while (i + 4 <= e) {
+    h = (h ^ load<u32>(i)) * 0x85ebca77;
+    h ^= h >>> 15;
+    i += 4;
+  }
+  while (i < e) {
+    h = (h ^ byte(i)) * 0xc2b2ae3d;
+    i++;
+  }
+  h ^= h >>> 13;
+  h *= 0x27d4eb2f;
+  return h ^ (h >>> 16);
+}
+
+/** Whether bytes [a, a + n) equal [b, b + n). */
+// @ts-ignore: decorator
+@inline function sameBytes(a: usize, b: usize, n: usize): bool {
+  let i: usize = 0;
+  while (i + 8 <= n) {
+    if (load<u64>(a + i) != load<u64>(b + i)) return false;
+    i += 8;
+  }
+  while (i < n) {
+    if (load<u8>(a + i) != load<u8>(b + i)) return false;
+    i++;
+  }
+  return true;
+}
+
+function intern(s: usize, e: usize): i32 {
+  const length = e - s;
+  const h = hashOf(s, length);
+  let slot = h & tableMask;
+  for (;;) {
+    const id = load<i32>(table + (<usize>slot << 2));
+    if (id == 0) break;
+    const at = <usize>id << 2;
+    if (load<u32>(entryHashes + at) == h && <usize>load<u32>(entryLengths + at) == length && sameBytes(arena + <usize>load<u32>(entryOffsets + at), s, length)) return id;
+    slot = (slot + 1) & tableMask;
+  }
+  return add(s, length, h, slot);
+}
+
+// Per column, a small direct-mapped cache of the ids it saw: most columns hold a few values.
+const MEMO_SLOTS: i32 = 256;
+let memos: usize = 0;
+
+/** The id of bytes [s, e) (not empty) for column `column`, through its memo. */
+function internIn(column: i32, s: usize, e: usize): i32 {
+  const length = e - s;
+  const slot = memos + ((<usize>column * <usize>MEMO_SLOTS + ((length * 0x9e3 + <usize>byte(s) * 0x3b + <usize>byte(e - 1) * 0x1f1) & <usize>(MEMO_SLOTS - 1))) << 2);
+  const id = load<i32>(slot);
+  if (id != 0) {
+    const at = <usize>id << 2;
+    if (<usize>load<u32>(entryLengths + at) == length && sameBytes(arena + <usize>load<u32>(entryOffsets + at), s, length)) return id;
+  }
+  const found = intern(s, e);
+  store<i32>(slot, found);
+  return found;
+}
+
+function add(s: usize, length: usize, h: u32, slot: u32): i32 {
+  if (arenaUsed + length > arenaCapacity) {
+    const capacity = max<usize>(arenaCapacity << 1, arenaUsed + length);
+    const grown = heap.alloc(capacity);
+    memory.copy(grown, arena, arenaUsed);
+    arena = grown;
+    arenaCapacity = capacity;
+  }
+  memory.copy(arena + arenaUsed, s, length);
+  const id = ++entryCount;
+  if (id >= entryCapacity) {
+    const capacity = entryCapacity << 1;
+    entryOffsets = grow(entryOffsets, entryCapacity, capacity);
+    entryLengths = grow(entryLengths, entryCapacity, capacity);
+    entryHashes = grow(entryHashes, entryCapacity, capacity);
+    entryCapacity = capacity;
+  }
+  const at = <usize>id << 2;
+  store<u32>(entryOffsets + at, <u32>arenaUsed);
+  store<u32>(entryLengths + at, <u32>length);
+  store<u32>(entryHashes + at, h);
+  arenaUsed += length;
+  store<i32>(table + (<usize>slot << 2), id);
+  if (<u32>id * 2 > tableMask) rehash();
+  return id;
+}
+
+function grow(from: usize, count: i32, capacity: i32): usize {
+  const to = heap.alloc(<usize>capacity << 2);
+  memory.copy(to, from, <usize>count << 2);
+  return to;
+}
+
+function rehash(): void {
+  const size = (tableMask + 1) << 1;
+  const grown = heap.alloc(<usize>size << 2);
+  memory.fill(grown, 0, <usize>size << 2);
+  const mask = size - 1;
+  for (let id = 1; id <= entryCount; id++) {
+    let slot = load<u32>(entryHashes + (<usize>id << 2)) & mask;
+    while (load<i32>(grown + (<usize>slot << 2)) != 0) slot = (slot + 1) & mask;
+    store<i32>(grown + (<usize>slot << 2), id);
+  }
+  table = grown;
+  tableMask = mask;
+}
+
+// @ts-ignore: decorator
+@inline function digitsAt(s: usize, n: usize): i32 {
+  let x = 0;
+  for (let i = s; i < s + n; i++) x = x * 10 + <i32>(byte(i) - 48);
+  return x;
+}
+
+/** Days since 1970-01-01 of a civil date (H. Hinnant's days_from_civil), as scan.ts. */
+function daysFromCivil(year: i32, month: i32, day: i32): i32 {
+  const y = month <= 2 ? year - 1 : year;
+  const era = y / 400;
+  const yoe = y - era * 400;
+  const mp = month > 2 ? month - 3 : month + 9;
+  return era * 146097 + yoe * 365 + yoe / 4 - yoe / 100 + (153 * mp + 2) / 5 + day - 1 - 719468;
+}
+
+function isLeap(y: i32): bool {
+  return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
+
+function civilMillis(year: i32, month: i32, day: i32, hour: i32, minute: i32, second: i32, millis: i32, offsetMinutes: i32): f64 {
+  if (!(year >= 1 && year <= 9999 && month >= 1 && month <= 12 && day >= 1 && day <= 31 && hour <= 23 && minute <= 59 && second <= 59)) return NaN;
+  return <f64>daysFromCivil(year, month, day) * MS_PER_DAY + <f64>hour * 3600000 + <f64>minute * 60000 + <f64>second * 1000 + <f64>millis - <f64>offsetMinutes * 60000;
+}
+
+/** The length of an ISO stamp (`dddd-dd-dd[T ]dd:dd:dd`, fraction, zone) at i, or 0. */
+function isoLength(i: usize, e: usize): usize {
+  if (i + 19 > e) return 0;
+  if (!(isDigit(byte(i)) && isDigit(byte(i + 1)) && isDigit(byte(i + 2)) && isDigit(byte(i + 3)) && byte(i + 4) == 45)) return 0;
+  if (!(isDigit(byte(i + 5)) && isDigit(byte(i + 6)) && byte(i + 7) == 45 && isDigit(byte(i + 8)) && isDigit(byte(i + 9)))) return 0;
+  const t = byte(i + 10);
+  if (t != 84 && t != SPACE) return 0;
+  if (!(isDigit(byte(i + 11)) && isDigit(byte(i + 12)) && byte(i + 13) == 58 && isDigit(byte(i + 14)) && isDigit(byte(i + 15)))) return 0;
+  if (!(byte(i + 16) == 58 && isDigit(byte(i + 17)) && isDigit(byte(i + 18)))) return 0;
+  let k = i + 19;
+  if (k + 1 < e && byte(k) == 46 && isDigit(byte(k + 1))) {
+    k++;
+    while (k < e && isDigit(byte(k))) k++;
+  }
+  if (k < e && byte(k) == 90) return k + 1 - i;
+  if (k + 2 < e && (byte(k) == 43 || byte(k) == 45) && isDigit(byte(k + 1)) && isDigit(byte(k + 2))) {
+    const j = k + 3;
+    if (j + 2 < e && byte(j) == 58 && isDigit(byte(j + 1)) && isDigit(byte(j + 2))) return j + 3 - i;
+    if (j + 1 < e && isDigit(byte(j)) && isDigit(byte(j + 1))) return j + 2 - i;
+  }
+  return k - i;
+}
+
+/** The length of a BSD stamp (`Mmm dd hh:mm:ss`, the day may be space-padded) at i, or 0. */
+function bsdLength(i: usize, e: usize): usize {
+  if (i + 3 > e || !isUpper(byte(i)) || !isLower(byte(i + 1)) || !isLower(byte(i + 2))) return 0;
+  let k = i + 3;
+  if (k >= e || byte(k) != SPACE) return 0;
+  while (k < e && byte(k) == SPACE) k++;
+  const dayStart = k;
+  while (k < e && isDigit(byte(k)) && k - dayStart < 2) k++;
+  if (k == dayStart || k >= e || byte(k) != SPACE) return 0;
+  k++;
+  if (k + 8 > e) return 0;
+  if (!(isDigit(byte(k)) && isDigit(byte(k + 1)) && byte(k + 2) == 58 && isDigit(byte(k + 3)) && isDigit(byte(k + 4)) && byte(k + 5) == 58 && isDigit(byte(k + 6)) && isDigit(byte(k + 7)))) return 0;
+  return k + 8 - i;
+}
+
+// Where findStamp found the stamp.
+let stampStart: usize = 0;
+
+/** The stamp alternatives after `<PRI>`: with an RFC 5424 VERSION first, then without; 1 ISO, 2 BSD, 0 none. */
+function findStamp(s: usize, e: usize): i32 {
+  let i = s;
+  if (i < e && byte(i) == 60) {
+    let j = i + 1;
+    while (j < e && isDigit(byte(j)) && j - i <= 3) j++;
+    if (j > i + 1 && j - i - 1 <= 3 && j < e && byte(j) == 62) i = j + 1;
+  }
+  let v = i;
+  while (v < e && isDigit(byte(v)) && v - i < 2) v++;
+  if (v > i && v < e && byte(v) == SPACE) {
+    stampStart = v + 1;
+    if (isoLength(v + 1, e) > 0) return 1;
+    if (bsdLength(v + 1, e) > 0) return 2;
+  }
+  stampStart = i;
+  if (isoLength(i, e) > 0) return 1;
+  if (bsdLength(i, e) > 0) return 2;
+  return 0;
+}
+
+/** Spaces then a token then a space, from k: the host after a stamp, into spanStart/spanEnd. */
+function tokenAfter(k: usize, e: usize): bool {
+  if (k >= e || byte(k) != SPACE) return false;
+  while (k < e && byte(k) == SPACE) k++;
+  const ts = k;
+  while (k < e && byte(k) != SPACE) k++;
+  if (k > ts && k < e) {
+    spanStart = ts;
+    spanEnd = k;
+    return true;
+  }
+  return false;
+}
+
+/** A nil `-`, or a token that starts with a time or an ISO date. */
+function notAHost(s: usize, e: usize): bool {
+  const n = e - s;
+  if (n == 1 && byte(s) == 45) return true;
+  if (n >= 8 && isDigit(byte(s)) && isDigit(byte(s + 1)) && byte(s + 2) == 58 && isDigit(byte(s + 3)) && isDigit(byte(s + 4)) && byte(s + 5) == 58 && isDigit(byte(s + 6)) && isDigit(byte(s + 7))) return true;
+  if (n >= 11) {
+    return isDigit(byte(s)) && isDigit(byte(s + 1)) && isDigit(byte(s + 2)) && isDigit(byte(s + 3)) && byte(s + 4) == 45 && isDigit(byte(s + 5)) && isDigit(byte(s + 6)) && byte(s + 7) == 45 && isDigit(byte(s + 8)) && isDigit(byte(s + 9)) && byte(s + 10) == 84;
+  }
+  return false;
+}
+
+/** The stamp's zone (`Z` or `[+-]hh:?mm`, from i) in minutes; 0 without one. */
+function isoZone(i: usize, e: usize): i32 {
+  if (i >= e || (byte(i) != 43 && byte(i) != 45)) return 0;
+  const sign = byte(i) == 45 ? -1 : 1;
+  const hours = digitsAt(i + 1, 2);
+  const j = byte(i + 3) == 58 ? i + 4 : i + 3;
+  return sign * (hours * 60 + digitsAt(j, 2));
+}
+
+const MONTHS = "JanFebMarAprMayJunJulAugSepOctNovDec";
+
+function monthAt(i: usize): i32 {
+  const names = changetype<usize>(MONTHS);
+  for (let m = 0; m < 12; m++) {
+    const at = names + (<usize>m * 3 << 1);
+    if (byte(i) == <u32>load<u16>(at) && byte(i + 1) == <u32>load<u16>(at + 2) && byte(i + 2) == <u32>load<u16>(at + 4)) return m + 1;
+  }
+  return 0;
+}
+
+/** The time of the stamp of `kind` at ts (the event starts at e), as scan.ts's stampMillis. */
+function stampMillis(kind: i32, ts: usize, e: usize, reference: f64, year: i32): f64 {
+  if (kind == 1) {
+    let i = ts + 19;
+    let millis = 0;
+    if (i + 1 < e && byte(i) == 46 && isDigit(byte(i + 1))) {
+      i++;
+      let place = 0;
+      while (i < e && isDigit(byte(i))) {
+        if (place < 3) millis = millis * 10 + <i32>(byte(i) - 48);
+        place++;
+        i++;
+      }
+      for (; place < 3; place++) millis *= 10;
+    }
+    const stampEnd = ts + isoLength(ts, e);
+    const offset = stampEnd - i >= 5 ? isoZone(i, stampEnd) : 0;
+    return civilMillis(digitsAt(ts, 4), digitsAt(ts + 5, 2), digitsAt(ts + 8, 2), digitsAt(ts + 11, 2), digitsAt(ts + 14, 2), digitsAt(ts + 17, 2), millis, offset);
+  }
+  const month = monthAt(ts);
+  let i = ts + 3;
+  while (byte(i) == SPACE) i++;
+  let day = 0;
+  while (isDigit(byte(i))) day = day * 10 + <i32>(byte(i++) - 48);
+  i++;
+  if (month == 0) return NaN;
+  const t = civilMillis(year, month, day, digitsAt(i, 2), digitsAt(i + 3, 2), digitsAt(i + 6, 2), 0, 0);
+  if (t > reference + MS_PER_DAY) {
+    const leap = (month > 2 && isLeap(year)) || (month <= 2 && isLeap(year - 1));
+    return t - MS_PER_DAY * (leap ? 366 : 365);
+  }
+  return t;
+}
+
+// @ts-ignore: decorator
+@inline function putId(column: i32, id: i32): void {
+  store<i32>(ids + ((<usize>column * <usize>ROWS + <usize>rows) << 2), id);
+}
+// @ts-ignore: decorator
+@inline function putNumber(column: i32, x: f64): void {
+  store<f64>(numbers + ((<usize>column * <usize>ROWS + <usize>rows) << 3), x);
+}
+
+/** The id of a key's value (0: absent or empty), through the memo of `column`. */
+function valueId(key: i32, column: i32): i32 {
+  return valueOf(key) ? internIn(column, valueStart, valueEnd) : 0;
+}
+
+/** Reads the line [start, le) (its first `|` at pipe, no escapes or control bytes); false hands it back. */
+function line(start: usize, le: usize, pipe: usize, fallbackMs: f64, referenceMs: f64, referenceYear: i32): bool {
+  const first = byte(start);
+  if (first == 123 || (first >= 49 && first <= 57)) return false;
+  // The marker ends at the first |: CEF: ?[0-9]+ or LEEF: ?[12].0
+  let markerStart: usize = 0;
+  let cef = false;
+  let k = pipe - 1;
+  while (k >= start && isDigit(byte(k))) k--;
+  if (k < pipe - 1) {
+    let m = k;
+    if (m >= start && byte(m) == SPACE) m--;
+    if (m >= start + 3 && byte(m) == 58 && byte(m - 1) == 70 && byte(m - 2) == 69 && byte(m - 3) == 67) {
+      markerStart = m - 3;
+      cef = true;
+    }
+  }
+  if (markerStart == 0 && pipe >= start + 3 && byte(pipe - 1) == 48 && byte(pipe - 2) == 46 && (byte(pipe - 3) == 49 || byte(pipe - 3) == 50)) {
+    let m = pipe - 4;
+    if (m >= start && byte(m) == SPACE) m--;
+    if (m >= start + 4 && byte(m) == 58 && byte(m - 1) == 70 && byte(m - 2) == 69 && byte(m - 3) == 69 && byte(m - 4) == 76) markerStart = m - 4;
+  }
+  // No marker, or no syslog header before it: the TypeScript scanner says what that is.
+  if (markerStart <= start) return false;
+
+  // Header fields: CEF has seven |-ended fields (marker included), LEEF five.
+  store<u32>(pipes, <u32>pipe);
+  const fieldCount = cef ? 6 : 4;
+  let at = pipe;
+  for (let f = 1; f <= fieldCount; f++) {
+    at++;
+    while (at < le && byte(at) != PIPE) at++;
+    if (at >= le) return false;
+    store<u32>(pipes + (<usize>f << 2), <u32>at);
+  }
+  const p1 = <usize>load<u32>(pipes + 4);
+  const p2 = <usize>load<u32>(pipes + 8);
+  const p3 = <usize>load<u32>(pipes + 12);
+  const p4 = <usize>load<u32>(pipes + 16);
+
+  generation++;
+  if (cef) cefPairs(<usize>load<u32>(pipes + 24) + 1, le);
+  else {
+    // A LEEF 2.0 delimiter field (another | after the event id) is for the TypeScript scanner.
+    if (byte(pipe - 3) == 50) {
+      for (let i = p4 + 1; i < le; i++) if (byte(i) == PIPE) return false;
+    }
+    leefPairs(p4 + 1, le);
+  }
+  if (valueOf(K_RT)) return false;
+
+  // The syslog stamp, and the host after it.
+  const stampKind = findStamp(start, markerStart);
+  if (stampKind == 0) return false;
+  const ts = stampStart;
+  const stampLength = stampKind == 1 ? isoLength(ts, markerStart) : bsdLength(ts, markerStart);
+  if (!tokenAfter(ts + stampLength, markerStart)) return false;
+  const hostStart = spanStart;
+  const hostEnd = spanEnd;
+  const noSyslogHost = notAHost(hostStart, hostEnd);
+  const hasDvchost = valueOf(K_DVCHOST);
+  const hasDvc = valueOf(K_DVC);
+  if (noSyslogHost && !hasDvchost && !hasDvc) return false;
+
+  // Integers (all read before anything is written: a too-big one hands the line back).
+  tooBig = false;
+  const signatureId = parseInteger(p3 + 1, p4);
+  let severity: f64 = NaN;
+  let severityFromHeader = false;
+  if (cef) {
+    const p5 = <usize>load<u32>(pipes + 20);
+    const p6 = <usize>load<u32>(pipes + 24);
+    if (p6 > p5 + 1) {
+      severity = parseInteger(p5 + 1, p6);
+      severityFromHeader = true;
+    }
+  }
+  if (!severityFromHeader && valueOf(K_SEV)) severity = parseInteger(valueStart, valueEnd);
+  const spt = valueOf(K_SPT) || valueOf(K_SRCPORT) ? parseInteger(valueStart, valueEnd) : NaN;
+  const dpt = valueOf(K_DPT) || valueOf(K_DSTPORT) ? parseInteger(valueStart, valueEnd) : NaN;
+  const hostId = valueOf(K_CN1) ? parseInteger(valueStart, valueEnd) : NaN;
+  if (tooBig) return false;
+
+  // The row.
+  let name = 0;
+  if (cef) {
+    const p5 = <usize>load<u32>(pipes + 20);
+    if (p5 > p4 + 1) name = internIn(4, p4 + 1, p5);
+  }
+  if (name == 0) name = valueId(K_NAME, 4);
+  let version: i32;
+  if (cef) {
+    let s = pipe;
+    while (s > start && isDigit(byte(s - 1))) s--;
+    version = internIn(0, s, pipe);
+  } else version = internIn(0, pipe - 3, pipe);
+  putId(0, version);
+  putId(1, p1 > pipe + 1 ? internIn(1, pipe + 1, p1) : 0);
+  putId(2, p2 > p1 + 1 ? internIn(2, p1 + 1, p2) : 0);
+  putId(3, p3 > p2 + 1 ? internIn(3, p2 + 1, p3) : 0);
+  putId(4, name);
+  // Sources are many (a honeypot sees thousands): a memo would mostly miss, so straight to the table.
+  putId(5, valueOf(K_SRC) ? intern(valueStart, valueEnd) : 0);
+  putId(6, valueId(K_DST, 6));
+  putId(7, valueId(K_PROTO, 7));
+  putId(8, valueId(K_ACT, 8));
+  const dvchost = valueId(K_DVCHOST, 9);
+  const dvc = valueId(K_DVC, 10);
+  const syslogHost = noSyslogHost ? 0 : internIn(11, hostStart, hostEnd);
+  putId(9, dvchost);
+  putId(10, dvc);
+  putId(11, syslogHost);
+  putId(12, dvchost != 0 ? dvchost : dvc != 0 ? dvc : syslogHost);
+  let user = valueId(K_DUSER, 13);
+  if (user == 0) user = valueId(K_SUSER, 13);
+  if (user == 0) user = valueId(K_USRNAME, 13);
+  putId(13, user);
+  const lineMs = stampMillis(stampKind, ts, markerStart, referenceMs, referenceYear);
+  putNumber(0, isNaN(lineMs) ? fallbackMs : lineMs);
+  putNumber(1, signatureId);
+  putNumber(2, severity);
+  putNumber(3, spt);
+  putNumber(4, dpt);
+  putNumber(5, hostId);
+  store<u8>(formats + <usize>rows, cef ? 1 : 2);
+  rows++;
+  return true;
+}

@@ -1,0 +1,115 @@
+/**
+ * The WebAssembly fast path (lib/events/wasm/scanner.ts) reads every line it takes exactly as
+ * the TypeScript scanner does, and hands back the rest: every parsed column of every sample,
+ * edge case, generated odd line and benchmark-shaped line, side by side with the fast path off
+ * (DSKIT_EVENTS_SCANNER=js). The committed scanner.wasm is what its source builds.
+ */
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { writeEventData } from '../../bench/events-data';
+import { Dictionary } from '../../lib/events/dictionary';
+import { FastLineScanner, SCANNER_WASM } from '../../lib/events/fast-scan';
+import { SourceReader } from '../../lib/events/load';
+import { EVENTS_TABLE, OfflineEvents, type Cell } from '../../lib/events/offline';
+import { EventScanner } from '../../lib/events/scan';
+import { oddLines, plainOddLines } from './corpus';
+import { EDGE_CASES, NOISE, SAMPLES } from './samples';
+
+const ROOT = path.resolve(__dirname, '..', '..');
+
+/** Every parsed row of the files, as sorted JSON (row order means nothing to the reports). */
+async function parsedRows(files: readonly string[], scanner: 'js' | 'wasm'): Promise<{ rows: string[]; lines: number; events: number; untimed: number; tooLong: number }> {
+  const before = process.env.DSKIT_EVENTS_SCANNER;
+  process.env.DSKIT_EVENTS_SCANNER = scanner;
+  const db = await OfflineEvents.open();
+  try {
+    const summary = await db.load(files, { cache: null, splitFromBytes: Number.MAX_SAFE_INTEGER, maxLineBytes: 4096 });
+    const rows = (await db.query(`SELECT * FROM ${EVENTS_TABLE}`)).map((r: Record<string, Cell>) => JSON.stringify(r)).sort();
+    return { rows, lines: summary.lines, events: summary.events, untimed: summary.untimed, tooLong: summary.tooLong };
+  } finally {
+    db.close();
+    if (before === undefined) delete process.env.DSKIT_EVENTS_SCANNER;
+    else process.env.DSKIT_EVENTS_SCANNER = before;
+  }
+}
+
+describe('the WebAssembly fast path reads lines as the TypeScript scanner does', () => {
+  let dir: string;
+  let files: string[];
+  let js: Awaited<ReturnType<typeof parsedRows>>;
+  let wasm: Awaited<ReturnType<typeof parsedRows>>;
+
+  beforeAll(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dskit-fast-scan-'));
+    const odd = [...SAMPLES.map((s) => s.line), ...EDGE_CASES, ...NOISE, ...oddLines(6000, 11), ...plainOddLines(6000, 12)];
+    // What plain-line handling must get right besides the event: CRLF, empty lines, JSON records,
+    // octet framing, a line past the limit, a last line without LF.
+    const framing = [
+      '<134>Nov 27 05:00:00 web-1 CEF:0|Trend Micro|Deep Security Agent|20.0|21|Deny|5|src=192.0.2.1 dpt=22\r',
+      '',
+      '{"line":"<134>Nov 27 05:00:00 web-2 CEF:0|Trend Micro|Deep Security Agent|20.0|21|Deny|5|src=192.0.2.2","timestamp":"2024-11-27T05:00:00Z"}',
+      '97 <134>Nov 27 05:00:00 web-3 CEF:0|Trend Micro|Deep Security Agent|20.0|21|Deny|5|src=192.0.2.3 dpt=23',
+      `<134>Nov 27 05:00:00 web-4 CEF:0|Trend Micro|Deep Security Agent|20.0|21|Deny|5|msg=${'x'.repeat(5000)}`,
+      '<134>Nov 27 05:00:00 web-5 CEF:0|Trend Micro|Deep Security Agent|20.0|21|Deny|5|src=192.0.2.5',
+      // Short values with spaces around them, last in CEF and anywhere in LEEF.
+      '<134>Nov 27 05:00:00 web-6 CEF:0|Trend Micro|Deep Security Agent|20.0|21|Deny|5|src=192.0.2.6 act= ab  ',
+      '<134>Nov 27 05:00:00 web-7 LEEF:1.0|Trend Micro|Deep Security Agent|20.0|21|act=ab  \tproto= u \tsrc=192.0.2.7 \tdpt= 22 ',
+      // BSD stamps (no year) 23 and 36 hours after the file's time: only the second is last year's.
+      '<134>Nov 27 23:00:00 web-8 CEF:0|Trend Micro|Deep Security Agent|20.0|21|Deny|5|src=192.0.2.8',
+      '<134>Nov 28 12:00:00 web-9 CEF:0|Trend Micro|Deep Security Agent|20.0|21|Deny|5|src=192.0.2.9',
+    ];
+    files = [path.join(dir, 'odd.log'), path.join(dir, 'framing.log'), path.join(dir, 'bench.log'), path.join(dir, '2024', '11', '27', '05', 'firehose-object')];
+    fs.writeFileSync(files[0], odd.join('\n') + '\n');
+    fs.writeFileSync(files[1], framing.join('\n'));
+    fs.utimesSync(files[1], new Date('2024-11-27T00:00:00Z'), new Date('2024-11-27T00:00:00Z'));
+    writeEventData(files[2], 2 << 20);
+    fs.mkdirSync(path.dirname(files[3]), { recursive: true });
+    fs.writeFileSync(files[3], ['<134>CEF:0|Trend Micro|Deep Security Agent|20.0|21|Deny|5|src=192.0.2.9', '<134>Dec 31 23:30:00 h CEF:0|Trend Micro|Deep Security Agent|20.0|21|Deny|5|src=192.0.2.8', '<134>1 2024-11-27T07:40:00Z h app - - - LEEF:2.0|Trend Micro|Deep Security Agent|20.0|21|cat=x\tsrc=192.0.2.7\tdstPort=3389'].join('\n'));
+    js = await parsedRows(files, 'js');
+    wasm = await parsedRows(files, 'wasm');
+  }, 120_000);
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('gives the same rows, and the same line, event, untimed and too-long counts', () => {
+    expect(wasm.rows.length).toBe(js.rows.length);
+    const jsRows = new Set(js.rows);
+    expect(wasm.rows.filter((r) => !jsRows.has(r)).slice(0, 5)).toEqual([]);
+    expect(wasm.rows).toEqual(js.rows);
+    expect({ ...wasm, rows: undefined }).toEqual({ ...js, rows: undefined });
+    expect(js.tooLong).toBe(1);
+    expect(js.events).toBeGreaterThan(9000);
+  });
+
+  it('takes most plain lines and hands back the ones it must', () => {
+    const scanner = new EventScanner({ dictionary: new Dictionary(), onBatch: () => undefined });
+    const reader = new SourceReader(scanner, Number.NaN, Date.UTC(2024, 11, 1));
+    const before = process.env.DSKIT_EVENTS_SCANNER;
+    delete process.env.DSKIT_EVENTS_SCANNER;
+    try {
+      const splitter = reader.lineSplitter(4096);
+      for (const file of files) splitter.push(fs.readFileSync(file));
+      splitter.end();
+    } finally {
+      if (before !== undefined) process.env.DSKIT_EVENTS_SCANNER = before;
+    }
+    const fast = FastLineScanner.for(scanner)!;
+    expect(fast.linesTaken).toBeGreaterThan(5000);
+    expect(fast.linesHandedBack).toBeGreaterThan(3000);
+    expect(reader.lines).toBe(fast.linesTaken + fast.linesHandedBack - 1);
+  });
+});
+
+describe('scanner.wasm', () => {
+  it('is what `npm run build:wasm` builds from lib/events/wasm/scanner.ts', () => {
+    const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'dskit-wasm-')), 'scanner.wasm');
+    const script = (JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts['build:wasm'];
+    const args = script.split(' ').slice(1).map((a) => (a === 'lib/events/wasm/scanner.wasm' ? out : a));
+    const built = spawnSync(process.execPath, [path.join(ROOT, 'node_modules', 'assemblyscript', 'bin', 'asc.js'), ...args], { cwd: ROOT, encoding: 'utf8' });
+    expect(built.stderr).toBe('');
+    expect(built.status).toBe(0);
+    expect(fs.readFileSync(out).equals(fs.readFileSync(SCANNER_WASM))).toBe(true);
+    fs.rmSync(path.dirname(out), { recursive: true, force: true });
+  }, 60_000);
+});
