@@ -66,9 +66,11 @@ export function oddLines(count: number, seed = 1): string[] {
 }
 
 /**
- * Odd lines without what sends a line to the TypeScript scanner (backslashes, U+0000-U+0003,
- * CR): the many shapes the WebAssembly fast path must read itself, and read the same.
+ * Odd lines without what sends a line to the TypeScript scanner (U+0000-U+0003, CR; and
+ * backslashes unless `keepBackslashes`): the many shapes the WebAssembly fast path must read
+ * itself, and read the same.
  */
-export function plainOddLines(count: number, seed = 1): string[] {
-  return oddLines(count, seed).map((line) => line.replace(/[\\\u0000-\u0003\r]/g, ''));
+export function plainOddLines(count: number, seed = 1, keepBackslashes = false): string[] {
+  const drop = keepBackslashes ? /[\u0000-\u0003\r]/g : /[\\\u0000-\u0003\r]/g;
+  return oddLines(count, seed).map((line) => line.replace(drop, ''));
 }

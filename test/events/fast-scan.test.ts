@@ -43,7 +43,7 @@ describe('the WebAssembly fast path reads lines as the TypeScript scanner does',
 
   beforeAll(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dskit-fast-scan-'));
-    const odd = [...SAMPLES.map((s) => s.line), ...EDGE_CASES, ...NOISE, ...oddLines(6000, 11), ...plainOddLines(6000, 12)];
+    const odd = [...SAMPLES.map((s) => s.line), ...EDGE_CASES, ...NOISE, ...oddLines(6000, 11), ...plainOddLines(6000, 12), ...plainOddLines(6000, 13, true)];
     // What plain-line handling must get right besides the event: CRLF, empty lines, JSON records,
     // octet framing, a line past the limit, a last line without LF.
     const framing = [

@@ -3,7 +3,7 @@
  * by `npm run build:wasm`; test/events/fast-scan.test.ts checks the committed file is what this
  * source builds). It reads the plain lines nearly every export is made of, by the very rules of
  * lib/events/scan.ts (which the clouds' SQL defines), and writes their rows as dictionary ids of
- * its own; every line it is not sure of (escapes, control bytes, CR, JSON records, octet
+ * its own; every line it is not sure of (U+0000-U+0003, CR, JSON records, octet
  * framing, no syslog header or host, `rt`, LEEF 2.0 delimiter fields, integers past 2^53, too
  * long) it hands back untouched, and the TypeScript scanner reads that line as always. So this
  * file only ever has to agree with scan.ts on the lines it takes, and the differential test
@@ -204,22 +204,27 @@ export function scan(start: usize, end: usize, fallbackMs: f64, referenceMs: f64
     let q = p;
     let pipe: usize = 0;
     let plain = true;
+    let backslashes = 0;
     for (;;) {
       const v = v128.load(q);
       const lf = i8x16.bitmask(i8x16.eq(v, LF_x16));
       const bars = i8x16.bitmask(i8x16.eq(v, PIPE_x16));
-      const odd = i8x16.bitmask(v128.or(v128.or(i8x16.lt_u(v, FOUR_x16), i8x16.eq(v, CR_x16)), i8x16.eq(v, BACKSLASH_x16)));
+      const odd = i8x16.bitmask(v128.or(i8x16.lt_u(v, FOUR_x16), i8x16.eq(v, CR_x16)));
+      const escapes = i8x16.bitmask(i8x16.eq(v, BACKSLASH_x16));
       if (lf != 0) {
         const before = (lf & -lf) - 1;
         if (pipe == 0 && (bars & before) != 0) pipe = q + <usize>ctz(bars);
         if ((odd & before) != 0) plain = false;
+        backslashes |= escapes & before;
         q += <usize>ctz(lf);
         break;
       }
       if (pipe == 0 && bars != 0) pipe = q + <usize>ctz(bars);
       if (odd != 0) plain = false;
+      backslashes |= escapes;
       q += 16;
     }
+    escaped = backslashes != 0;
     if (plain && q - p <= maxLine && pipe != 0 && line(p, q, pipe, fallbackMs, referenceMs, referenceYear)) linesTaken++;
     else {
       const at = handedBack + (<usize>handedBackCount << 3);
@@ -345,7 +350,69 @@ function leefPairs(start: usize, end: usize): void {
 let valueStart: usize = 0;
 let valueEnd: usize = 0;
 
-/** Whether the key has a non-empty value on this line (its trimmed range in valueStart/valueEnd). */
+// Whether the line holds backslashes: its event text is then normalized as scan.ts does (`\\`
+// and `\|` become U+0002 and U+0003) into `normalized`, and values and header fields are read
+// back through `unescaped`.
+let escaped = false;
+let normalized: usize = 0;
+let normalizedCapacity: usize = 0;
+let unescaped: usize = 0;
+let unescapedCapacity: usize = 0;
+const ESCAPED_BACKSLASH: u32 = 2;
+const ESCAPED_BAR: u32 = 3;
+const BACKSLASH: u32 = 92;
+
+/** The event text [s, e) normalized into `normalized`; returns its end there. */
+function normalize(s: usize, e: usize): usize {
+  if (e - s + 16 > normalizedCapacity) {
+    normalizedCapacity = max<usize>(e - s + 16, normalizedCapacity << 1);
+    normalized = heap.alloc(normalizedCapacity);
+  }
+  let o = normalized;
+  for (let i = s; i < e; i++) {
+    const c = byte(i);
+    if (c == BACKSLASH && i + 1 < e && byte(i + 1) == BACKSLASH) {
+      store<u8>(o++, <u8>ESCAPED_BACKSLASH);
+      i++;
+    } else if (c == BACKSLASH && i + 1 < e && byte(i + 1) == PIPE) {
+      store<u8>(o++, <u8>ESCAPED_BAR);
+      i++;
+    } else store<u8>(o++, <u8>c);
+  }
+  return o;
+}
+
+/**
+ * Bytes [s, e) of the normalized text with the placeholders undone (and, for values, `\=` as
+ * `=`), as valueStart/valueEnd: a copy in `unescaped` only when there is something to undo.
+ */
+function settle(s: usize, e: usize, value: bool): void {
+  valueStart = s;
+  valueEnd = e;
+  if (!escaped) return;
+  let i = s;
+  for (; i < e; i++) {
+    const c = byte(i);
+    if (c == ESCAPED_BACKSLASH || c == ESCAPED_BAR || (value && c == BACKSLASH)) break;
+  }
+  if (i == e) return;
+  if (e - s > unescapedCapacity) {
+    unescapedCapacity = max<usize>(e - s, unescapedCapacity << 1);
+    unescaped = heap.alloc(unescapedCapacity);
+  }
+  let o = unescaped;
+  for (let j = s; j < e; j++) {
+    const c = byte(j);
+    if (value && c == BACKSLASH && j + 1 < e && byte(j + 1) == EQUALS) {
+      store<u8>(o++, <u8>EQUALS);
+      j++;
+    } else store<u8>(o++, <u8>(c == ESCAPED_BACKSLASH ? BACKSLASH : c == ESCAPED_BAR ? PIPE : c));
+  }
+  valueStart = unescaped;
+  valueEnd = o;
+}
+
+/** Whether the key has a non-empty value on this line (its trimmed, unescaped range in valueStart/valueEnd). */
 function valueOf(key: i32): bool {
   const slot = <usize>key << 2;
   if (load<u32>(keyFound + slot) != generation) return false;
@@ -353,9 +420,15 @@ function valueOf(key: i32): bool {
   let e = <usize>load<u32>(keyEnd + slot);
   while (s < e && byte(s) == SPACE) s++;
   while (e > s && byte(e - 1) == SPACE) e--;
-  valueStart = s;
-  valueEnd = e;
+  settle(s, e, true);
   return e > s;
+}
+
+/** The id of a header field [s, e) (0: empty), its placeholders undone, through the memo of `column`. */
+function headerId(column: i32, s: usize, e: usize): i32 {
+  if (e <= s) return 0;
+  settle(s, e, false);
+  return internIn(column, valueStart, valueEnd);
 }
 
 /** `^-?[0-9]{1,18}$` as a number, else NaN; tooBig when it has more than 15 digits (the TypeScript scanner reads those). */
@@ -671,7 +744,7 @@ function valueId(key: i32, column: i32): i32 {
   return valueOf(key) ? internIn(column, valueStart, valueEnd) : 0;
 }
 
-/** Reads the line [start, le) (its first `|` at pipe, no escapes or control bytes); false hands it back. */
+/** Reads the line [start, le) (its first `|` at pipe, no U+0000-U+0003 or CR); false hands it back. */
 function line(start: usize, le: usize, pipe: usize, fallbackMs: f64, referenceMs: f64, referenceYear: i32): bool {
   const first = byte(start);
   if (first == 123 || (first >= 49 && first <= 57)) return false;
@@ -696,14 +769,22 @@ function line(start: usize, le: usize, pipe: usize, fallbackMs: f64, referenceMs
   // No marker, or no syslog header before it: the TypeScript scanner says what that is.
   if (markerStart <= start) return false;
 
+  // The event text, normalized when it holds backslashes; ee is its end.
+  let p0 = pipe;
+  let ee = le;
+  if (escaped) {
+    ee = normalize(markerStart, le);
+    p0 = normalized + (pipe - markerStart);
+  }
+
   // Header fields: CEF has seven |-ended fields (marker included), LEEF five.
-  store<u32>(pipes, <u32>pipe);
+  store<u32>(pipes, <u32>p0);
   const fieldCount = cef ? 6 : 4;
-  let at = pipe;
+  let at = p0;
   for (let f = 1; f <= fieldCount; f++) {
     at++;
-    while (at < le && byte(at) != PIPE) at++;
-    if (at >= le) return false;
+    while (at < ee && byte(at) != PIPE) at++;
+    if (at >= ee) return false;
     store<u32>(pipes + (<usize>f << 2), <u32>at);
   }
   const p1 = <usize>load<u32>(pipes + 4);
@@ -712,13 +793,13 @@ function line(start: usize, le: usize, pipe: usize, fallbackMs: f64, referenceMs
   const p4 = <usize>load<u32>(pipes + 16);
 
   generation++;
-  if (cef) cefPairs(<usize>load<u32>(pipes + 24) + 1, le);
+  if (cef) cefPairs(<usize>load<u32>(pipes + 24) + 1, ee);
   else {
     // A LEEF 2.0 delimiter field (another | after the event id) is for the TypeScript scanner.
     if (byte(pipe - 3) == 50) {
-      for (let i = p4 + 1; i < le; i++) if (byte(i) == PIPE) return false;
+      for (let i = p4 + 1; i < ee; i++) if (byte(i) == PIPE) return false;
     }
-    leefPairs(p4 + 1, le);
+    leefPairs(p4 + 1, ee);
   }
   if (valueOf(K_RT)) return false;
 
@@ -756,10 +837,7 @@ function line(start: usize, le: usize, pipe: usize, fallbackMs: f64, referenceMs
 
   // The row.
   let name = 0;
-  if (cef) {
-    const p5 = <usize>load<u32>(pipes + 20);
-    if (p5 > p4 + 1) name = internIn(4, p4 + 1, p5);
-  }
+  if (cef) name = headerId(4, p4 + 1, <usize>load<u32>(pipes + 20));
   if (name == 0) name = valueId(K_NAME, 4);
   let version: i32;
   if (cef) {
@@ -768,9 +846,9 @@ function line(start: usize, le: usize, pipe: usize, fallbackMs: f64, referenceMs
     version = internIn(0, s, pipe);
   } else version = internIn(0, pipe - 3, pipe);
   putId(0, version);
-  putId(1, p1 > pipe + 1 ? internIn(1, pipe + 1, p1) : 0);
-  putId(2, p2 > p1 + 1 ? internIn(2, p1 + 1, p2) : 0);
-  putId(3, p3 > p2 + 1 ? internIn(3, p2 + 1, p3) : 0);
+  putId(1, headerId(1, p0 + 1, p1));
+  putId(2, headerId(2, p1 + 1, p2));
+  putId(3, headerId(3, p2 + 1, p3));
   putId(4, name);
   // Sources are many (a honeypot sees thousands): a memo would mostly miss, so straight to the table.
   putId(5, valueOf(K_SRC) ? intern(valueStart, valueEnd) : 0);
