@@ -172,7 +172,7 @@ export class SourceReader {
     return new LineSplitter(
       (buf, s, e) => this.line(buf, s, e),
       maxLine,
-      (buf, end) => scanner.setChunk(buf, end, true),
+      (buf, end) => scanner.setChunk(buf, end, true, fast !== null),
       fast === null
         ? undefined
         : (buf, end, rest) => {

@@ -183,19 +183,26 @@ export class EventScanner {
     for (const [port, name] of SERVICES) this.serviceIds[port] = d.internString(name);
   }
 
-  /** The bytes the following scanLine calls read. */
-  setChunk(buf: Buffer, end: number = buf.length, splitLines = false): void {
+  /**
+   * The bytes the following scanLine calls read. `sparse`: only a few of the chunk's lines will
+   * be read (the rest went to the WebAssembly fast path), so each byte is looked for within its
+   * line, not ahead through the chunk.
+   */
+  setChunk(buf: Buffer, end: number = buf.length, splitLines = false, sparse = false): void {
     this.buf = buf;
     this.chunkEnd = end;
     this.splitLines = splitLines;
+    this.sparse = sparse;
     this.cursor.fill(-1);
   }
+  private sparse = false;
 
   /** Reads one line held in its own buffer (decoded exports), leaving the current chunk as it was. */
   scanBytes(bytes: Buffer, fallbackMs: number, referenceMs: number): boolean {
     const buf = this.buf;
     const end = this.chunkEnd;
     const splitLines = this.splitLines;
+    const sparse = this.sparse;
     const cursor = Float64Array.from(this.cursor);
     this.setChunk(bytes);
     try {
@@ -204,6 +211,7 @@ export class EventScanner {
       this.buf = buf;
       this.chunkEnd = end;
       this.splitLines = splitLines;
+      this.sparse = sparse;
       this.cursor.set(cursor);
     }
   }
@@ -279,7 +287,13 @@ export class EventScanner {
     }
   }
 
-  private next(slot: number, code: number, from: number): number {
+  /** Where `code` is next at or after `from` (Infinity: not before `limit`, or not in the chunk). */
+  private next(slot: number, code: number, from: number, limit: number): number {
+    if (this.sparse) {
+      const b = this.buf;
+      for (let i = from; i < limit; i++) if (b[i] === code) return i;
+      return Infinity;
+    }
     let p = this.cursor[slot];
     if (p < from) {
       const found = this.buf.indexOf(code, from);
@@ -297,13 +311,13 @@ export class EventScanner {
   scanLine(start: number, end: number, fallbackMs: number, referenceMs: number): boolean {
     const b = this.buf;
     let le = end;
-    const cr = this.next(0, CR, start);
+    const cr = this.next(0, CR, start, le);
     if (cr < le) le = cr;
     if (!this.splitLines) {
-      const lf = this.next(1, LF, start);
+      const lf = this.next(1, LF, start, le);
       if (lf < le) le = lf;
     }
-    const pipe = this.next(2, PIPE, start);
+    const pipe = this.next(2, PIPE, start, le);
     if (pipe >= le) return false;
 
     // The marker ends at the first |: CEF: ?[0-9]+ or LEEF: ?[12].0
@@ -328,10 +342,10 @@ export class EventScanner {
 
     // The event text, normalized when it holds escapes or the SQL's own control characters.
     const special =
-      this.next(3, BACKSLASH, markerStart) < le ||
-      this.next(4, SEP, markerStart) < le ||
-      this.next(5, ESC_BACKSLASH, markerStart) < le ||
-      this.next(6, ESC_BAR, markerStart) < le;
+      this.next(3, BACKSLASH, markerStart, le) < le ||
+      this.next(4, SEP, markerStart, le) < le ||
+      this.next(5, ESC_BACKSLASH, markerStart, le) < le ||
+      this.next(6, ESC_BAR, markerStart, le) < le;
     let ev: Buffer = b;
     let es = markerStart;
     let ee = le;
