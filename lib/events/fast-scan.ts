@@ -34,8 +34,7 @@ interface ScannerExports {
   handedBackLines(): number;
   takenLines(): number;
   entries(): number;
-  entryOffsetsAt(): number;
-  entryLengthsAt(): number;
+  entriesAt(): number;
   arenaAt(): number;
   scan(start: number, end: number, fallbackMs: number, referenceMs: number, referenceYear: number, maxLine: number): number;
 }
@@ -154,13 +153,13 @@ export class FastLineScanner {
     }
     const memory = x.memory.buffer;
     const bytes = new Uint8Array(memory);
-    const offsets = new Uint32Array(memory, x.entryOffsetsAt(), count + 1);
-    const lengths = new Uint32Array(memory, x.entryLengthsAt(), count + 1);
+    // Per id, its offset in the arena and its length.
+    const entries = new Uint32Array(memory, x.entriesAt(), (count + 1) * 2);
     const arena = x.arenaAt();
     const dictionary = this.scanner.dictionary;
     for (let id = this.mirrored + 1; id <= count; id++) {
-      const start = arena + offsets[id];
-      this.translate[id] = dictionary.intern(bytes, start, start + lengths[id]);
+      const start = arena + entries[2 * id];
+      this.translate[id] = dictionary.intern(bytes, start, start + entries[2 * id + 1]);
     }
     this.mirrored = count;
   }

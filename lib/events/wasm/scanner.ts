@@ -78,11 +78,11 @@ let generation: u32 = 0;
 let pipes: usize = 0;
 
 // The dictionary.
+// Slots of 8 bytes: the id (0: empty) and its hash, so a probe reads one place until the hash matches.
 let table: usize = 0;
 let tableMask: u32 = 0;
-let entryOffsets: usize = 0;
-let entryLengths: usize = 0;
-let entryHashes: usize = 0;
+// Per id, 8 bytes: its offset in the arena and its length (one cache line, not two).
+let records: usize = 0;
 let entryCapacity: i32 = 0;
 let entryCount: i32 = 0;
 let arena: usize = 0;
@@ -106,12 +106,10 @@ export function init(): void {
   memory.fill(keyFound, 0, KEY_COUNT << 2);
   pipes = heap.alloc(8 << 2);
   tableMask = (1 << 14) - 1;
-  table = heap.alloc(<usize>(tableMask + 1) << 2);
-  memory.fill(table, 0, <usize>(tableMask + 1) << 2);
+  table = heap.alloc(<usize>(tableMask + 1) << 3);
+  memory.fill(table, 0, <usize>(tableMask + 1) << 3);
   entryCapacity = 1 << 12;
-  entryOffsets = heap.alloc(<usize>entryCapacity << 2);
-  entryLengths = heap.alloc(<usize>entryCapacity << 2);
-  entryHashes = heap.alloc(<usize>entryCapacity << 2);
+  records = heap.alloc(<usize>entryCapacity << 3);
   arenaCapacity = 1 << 20;
   arena = heap.alloc(arenaCapacity);
   keyChars = heap.alloc(256);
@@ -153,11 +151,9 @@ export function takenLines(): i32 {
 export function entries(): i32 {
   return entryCount;
 }
-export function entryOffsetsAt(): usize {
-  return entryOffsets;
-}
-export function entryLengthsAt(): usize {
-  return entryLengths;
+/** Per id, its offset in the arena and its length (two u32). */
+export function entriesAt(): usize {
+  return records;
 }
 export function arenaAt(): usize {
   return arena;
@@ -490,10 +486,13 @@ function intern(s: usize, e: usize): i32 {
   const h = hashOf(s, length);
   let slot = h & tableMask;
   for (;;) {
-    const id = load<i32>(table + (<usize>slot << 2));
+    const entry = load<u64>(table + (<usize>slot << 3));
+    const id = <i32>entry;
     if (id == 0) break;
-    const at = <usize>id << 2;
-    if (load<u32>(entryHashes + at) == h && <usize>load<u32>(entryLengths + at) == length && sameBytes(arena + <usize>load<u32>(entryOffsets + at), s, length)) return id;
+    if (<u32>(entry >>> 32) == h) {
+      const at = records + (<usize>id << 3);
+      if (<usize>load<u32>(at, 4) == length && sameBytes(arena + <usize>load<u32>(at), s, length)) return id;
+    }
     slot = (slot + 1) & tableMask;
   }
   return add(s, length, h, slot);
@@ -509,8 +508,8 @@ function internIn(column: i32, s: usize, e: usize): i32 {
   const slot = memos + ((<usize>column * <usize>MEMO_SLOTS + ((length * 0x9e3 + <usize>byte(s) * 0x3b + <usize>byte(e - 1) * 0x1f1) & <usize>(MEMO_SLOTS - 1))) << 2);
   const id = load<i32>(slot);
   if (id != 0) {
-    const at = <usize>id << 2;
-    if (<usize>load<u32>(entryLengths + at) == length && sameBytes(arena + <usize>load<u32>(entryOffsets + at), s, length)) return id;
+    const at = records + (<usize>id << 3);
+    if (<usize>load<u32>(at, 4) == length && sameBytes(arena + <usize>load<u32>(at), s, length)) return id;
   }
   const found = intern(s, e);
   store<i32>(slot, found);
@@ -529,36 +528,31 @@ function add(s: usize, length: usize, h: u32, slot: u32): i32 {
   const id = ++entryCount;
   if (id >= entryCapacity) {
     const capacity = entryCapacity << 1;
-    entryOffsets = grow(entryOffsets, entryCapacity, capacity);
-    entryLengths = grow(entryLengths, entryCapacity, capacity);
-    entryHashes = grow(entryHashes, entryCapacity, capacity);
+    const grown = heap.alloc(<usize>capacity << 3);
+    memory.copy(grown, records, <usize>entryCapacity << 3);
+    records = grown;
     entryCapacity = capacity;
   }
-  const at = <usize>id << 2;
-  store<u32>(entryOffsets + at, <u32>arenaUsed);
-  store<u32>(entryLengths + at, <u32>length);
-  store<u32>(entryHashes + at, h);
+  const at = records + (<usize>id << 3);
+  store<u32>(at, <u32>arenaUsed);
+  store<u32>(at, <u32>length, 4);
   arenaUsed += length;
-  store<i32>(table + (<usize>slot << 2), id);
+  store<u64>(table + (<usize>slot << 3), (<u64>h << 32) | <u64><u32>id);
   if (<u32>id * 2 > tableMask) rehash();
   return id;
 }
 
-function grow(from: usize, count: i32, capacity: i32): usize {
-  const to = heap.alloc(<usize>capacity << 2);
-  memory.copy(to, from, <usize>count << 2);
-  return to;
-}
-
 function rehash(): void {
   const size = (tableMask + 1) << 1;
-  const grown = heap.alloc(<usize>size << 2);
-  memory.fill(grown, 0, <usize>size << 2);
+  const grown = heap.alloc(<usize>size << 3);
+  memory.fill(grown, 0, <usize>size << 3);
   const mask = size - 1;
-  for (let id = 1; id <= entryCount; id++) {
-    let slot = load<u32>(entryHashes + (<usize>id << 2)) & mask;
-    while (load<i32>(grown + (<usize>slot << 2)) != 0) slot = (slot + 1) & mask;
-    store<i32>(grown + (<usize>slot << 2), id);
+  for (let old: u32 = 0; old <= tableMask; old++) {
+    const entry = load<u64>(table + (<usize>old << 3));
+    if (<i32>entry == 0) continue;
+    let slot = <u32>(entry >>> 32) & mask;
+    while (load<i32>(grown + (<usize>slot << 3)) != 0) slot = (slot + 1) & mask;
+    store<u64>(grown + (<usize>slot << 3), entry);
   }
   table = grown;
   tableMask = mask;
