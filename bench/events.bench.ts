@@ -3,9 +3,10 @@
  * (the process's user + system time, all threads: fair on a shared machine), beside baselines
  * measured in the same run on the same file: `cat`, DuckDB's line split (`read_csv`, count) and
  * DuckDB with one regex and a GROUP BY. dskit runs whole (node start-up included), uncached with
- * one scanning thread and with the default two (large plain files are split), then writing the
- * cache (what a first run costs), then from the cache; with peak RSS, and whether the rows equal
- * the regex SQL the clouds run.
+ * one scanning thread (also without the WebAssembly fast path, DSKIT_EVENTS_SCANNER=js) and with
+ * the default two (large plain files are split), then writing the cache (what a first run
+ * costs), then from the cache; with peak RSS, and whether the rows equal the regex SQL the
+ * clouds run.
  *
  * Size and mix: BENCH_EVENTS_MB (default 100; the issue's target is stated for 500), 25% LEEF 2.0
  * and 75% CEF lines shaped like a honeypot week (bench/events-data.ts). BENCH_EVENTS_VERIFY=0
@@ -85,6 +86,8 @@ export const benchmark: Benchmark = {
       // Both ways: a large file is split between two threads by default (less wall time, a little more CPU).
       const oneThread = dskit(['--no-cache'], { DSKIT_EVENTS_THREADS: '1' });
       row('dskit events report --no-cache, 1 thread', oneThread);
+      // The same without the WebAssembly fast path: every line through the TypeScript scanner.
+      row('  the same, TypeScript scanner only', dskit(['--no-cache'], { DSKIT_EVENTS_THREADS: '1', DSKIT_EVENTS_SCANNER: 'js' }));
       const noCache = dskit(['--no-cache']);
       row('dskit events report --no-cache', noCache);
       const first = dskit([]);
