@@ -7,7 +7,8 @@
  * country). The lines the module hands back go to the TypeScript scanner as before, so every line
  * is read by exactly one of the two, and both by the same rules.
  *
- * `DSKIT_EVENTS_SCANNER=js` turns the fast path off (the differential tests and the bench use it).
+ * `DSKIT_EVENTS_SCANNER=js` (LoadOptions.scanner) turns the fast path off: the differential tests
+ * and the bench compare the two.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -44,9 +45,14 @@ export const SCANNER_WASM = path.join(__dirname, 'wasm', 'scanner.wasm');
 
 let compiled: object | undefined;
 
-/** Whether the fast path is on (the default; `DSKIT_EVENTS_SCANNER=js` turns it off). */
-export function fastScanEnabled(): boolean {
-  return process.env.DSKIT_EVENTS_SCANNER !== 'js';
+/** Which scanner reads plain lines: the WebAssembly fast path (handing odd lines to TypeScript), or TypeScript alone. */
+export type ScannerKind = 'wasm' | 'js';
+export const SCANNER_KINDS: readonly ScannerKind[] = ['wasm', 'js'];
+
+/** `DSKIT_EVENTS_SCANNER` (wasm, the default, or js); null when it is none of those. */
+export function scannerFromEnv(env: NodeJS.ProcessEnv = process.env): ScannerKind | null {
+  const value = env.DSKIT_EVENTS_SCANNER ?? 'wasm';
+  return (SCANNER_KINDS as readonly string[]).includes(value) ? (value as ScannerKind) : null;
 }
 
 /** The rows of one scan call, as views into the module's memory (valid until the next call). */
@@ -66,9 +72,8 @@ export interface FastRows {
 const byScanner = new WeakMap<EventScanner, FastLineScanner>();
 
 export class FastLineScanner {
-  /** The fast path of a scanner (one module instance and its dictionary per scanner), or null when it is off. */
-  static for(scanner: EventScanner): FastLineScanner | null {
-    if (!fastScanEnabled()) return null;
+  /** The fast path of a scanner (one module instance and its dictionary per scanner). */
+  static for(scanner: EventScanner): FastLineScanner {
     let fast = byScanner.get(scanner);
     if (fast === undefined) {
       fast = new FastLineScanner(scanner);

@@ -17,7 +17,7 @@ import * as path from 'node:path';
 import type { EventCache, FileIdentity } from './cache';
 import { recordLine } from './exported';
 import { STDIN } from './inputs';
-import { FastLineScanner } from './fast-scan';
+import { FastLineScanner, scannerFromEnv, type ScannerKind } from './fast-scan';
 import { EventFileError, LineSplitter, MAX_LINE_BYTES, sourceBytes } from './read-lines';
 import type { EventScanner } from './scan';
 import { PART_ROWS, type EventStore } from './store';
@@ -54,6 +54,8 @@ export interface LoadOptions {
   readonly maxLineBytes?: number;
   /** Plain files of lines from this size up are scanned by two threads (when there are two cores). @default SPLIT_FROM_BYTES */
   readonly splitFromBytes?: number;
+  /** Which scanner reads plain lines. @default DSKIT_EVENTS_SCANNER, else wasm */
+  readonly scanner?: ScannerKind;
 }
 
 const FIREHOSE_HOUR = /(?:^|[\\/])(\d{4})[\\/](\d{2})[\\/](\d{2})[\\/](\d{2})[\\/][^\\/]+$/;
@@ -164,10 +166,10 @@ export class SourceReader {
     this.scanText(found.line, timeValueMs(r.timestamp ?? r.event_time ?? r.receiveTimestamp));
   }
 
-  /** A line splitter feeding this reader: plain lines go through the scanner's WebAssembly fast path when it is on. */
-  lineSplitter(maxLine: number | undefined): LineSplitter {
+  /** A line splitter feeding this reader: plain lines go through the scanner's WebAssembly fast path unless `kind` is js. */
+  lineSplitter(maxLine: number | undefined, kind: ScannerKind): LineSplitter {
     const scanner = this.scanner;
-    const fast = FastLineScanner.for(scanner);
+    const fast = kind === 'wasm' ? FastLineScanner.for(scanner) : null;
     const limit = maxLine ?? MAX_LINE_BYTES;
     return new LineSplitter(
       (buf, s, e) => this.line(buf, s, e),
@@ -288,6 +290,7 @@ export interface LoadedSources {
 /** Reads every source (or takes it from the cache) into Parquet parts. */
 export async function loadSources(scanner: EventScanner, store: EventStore, sources: readonly string[], opts: LoadOptions): Promise<LoadedSources> {
   const started = Date.now();
+  const scannerKind = opts.scanner ?? scannerFromEnv() ?? 'wasm';
   const sizes = sources.map((s) => (s === STDIN ? 0 : fs.statSync(s).size));
   const bytes = sizes.includes(0) && sources.includes(STDIN) ? 0 : sizes.reduce((a, b) => a + b, 0);
   let bytesDone = 0;
@@ -335,7 +338,7 @@ export async function loadSources(scanner: EventScanner, store: EventStore, sour
       let workerLines = 0;
       if (split !== null) {
         const { scanRangeInWorker } = require('./scan-worker') as typeof import('./scan-worker');
-        const range = { file: source, start: split, end: sizes[index], dir, prefix: 'part-b', fallbackMs: pathHourMs(source), referenceMs: reference, maxLineBytes: opts.maxLineBytes };
+        const range = { file: source, start: split, end: sizes[index], dir, prefix: 'part-b', fallbackMs: pathHourMs(source), referenceMs: reference, maxLineBytes: opts.maxLineBytes, scanner: scannerKind };
         secondHalf = scanRangeInWorker(range, (bytes, lines) => {
           bytesDone += bytes - workerBytes;
           workerBytes = bytes;
@@ -355,7 +358,7 @@ export async function loadSources(scanner: EventScanner, store: EventStore, sour
       const start = async (first: Buffer) => {
         shape = shapeOf(first);
         if (shape === 'lines') {
-          splitter = reader.lineSplitter(maxLine);
+          splitter = reader.lineSplitter(maxLine, scannerKind);
         } else if (shape === 'json') {
           json = new JsonArraySplitter((text) => {
             reader.lines += 1;

@@ -4,6 +4,7 @@
  */
 import * as os from 'node:os';
 import { defaultCacheDir, EventCache } from './cache';
+import { SCANNER_KINDS, scannerFromEnv } from './fast-scan';
 import { InputError, inputFiles } from './inputs';
 import { EventFileError, OfflineEvents, type LoadSummary, type ReportResult } from './offline';
 import { ProgressLine, type ProgressStream } from './progress';
@@ -93,12 +94,15 @@ async function runOfflineWithin(ids: readonly ReportId[], from: readonly string[
   if (threads !== undefined && threads !== '1' && threads !== '2') {
     throw new OfflineError(`DSKIT_EVENTS_THREADS: got "${threads}"; allowed: 1 or 2`, true);
   }
+  // DSKIT_EVENTS_SCANNER=js reads every line with the TypeScript scanner (the WebAssembly fast path off).
+  const scanner = scannerFromEnv(env);
+  if (scanner === null) throw new OfflineError(`DSKIT_EVENTS_SCANNER: got "${env.DSKIT_EVENTS_SCANNER}"; allowed: ${SCANNER_KINDS.join(' or ')}`, true);
   const db = await OfflineEvents.open({ tempDirectory: os.tmpdir(), memoryLimit });
   const line = new ProgressLine(opts.progress ?? process.stderr);
   try {
     let summary: LoadSummary;
     try {
-      summary = await db.load(files, { cache, onProgress: (p) => line.update(p), stdin: opts.stdin, now: opts.now, splitFromBytes: threads === '1' ? Infinity : undefined });
+      summary = await db.load(files, { cache, onProgress: (p) => line.update(p), stdin: opts.stdin, now: opts.now, splitFromBytes: threads === '1' ? Infinity : undefined, scanner });
     } catch (err) {
       if (err instanceof EventFileError) throw new OfflineError(err.message, false);
       throw err;

@@ -10,6 +10,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
 import { Dictionary } from './dictionary';
+import type { ScannerKind } from './fast-scan';
 import { SourceReader } from './load';
 import { EventScanner } from './scan';
 import { PART_ROWS, PartWriter } from './store';
@@ -26,6 +27,7 @@ export interface ScanRange {
   readonly fallbackMs: number;
   readonly referenceMs: number;
   readonly maxLineBytes?: number;
+  readonly scanner: ScannerKind;
 }
 
 /** What a scanned range adds up to: a cache entry's summary but its path (parts are file names in `dir`). */
@@ -39,7 +41,7 @@ export function scanRange(range: ScanRange, onProgress: (bytes: number, lines: n
   const writer = new PartWriter(dictionary);
   const scanner = new EventScanner({ dictionary, onBatch: (batch) => writer.append(batch) });
   const reader = new SourceReader(scanner, range.fallbackMs, range.referenceMs);
-  const splitter = reader.lineSplitter(range.maxLineBytes);
+  const splitter = reader.lineSplitter(range.maxLineBytes, range.scanner);
   const parts: string[] = [];
   const writePart = () => {
     const name = `${range.prefix}${String(parts.length + 1).padStart(4, '0')}.parquet`;

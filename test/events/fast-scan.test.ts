@@ -10,7 +10,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { writeEventData } from '../../bench/events-data';
 import { Dictionary } from '../../lib/events/dictionary';
-import { FastLineScanner, SCANNER_WASM } from '../../lib/events/fast-scan';
+import { FastLineScanner, SCANNER_WASM, type ScannerKind } from '../../lib/events/fast-scan';
 import { SourceReader } from '../../lib/events/load';
 import { EVENTS_TABLE, OfflineEvents, type Cell } from '../../lib/events/offline';
 import { EventScanner } from '../../lib/events/scan';
@@ -20,18 +20,14 @@ import { EDGE_CASES, NOISE, SAMPLES } from './samples';
 const ROOT = path.resolve(__dirname, '..', '..');
 
 /** Every parsed row of the files, as sorted JSON (row order means nothing to the reports). */
-async function parsedRows(files: readonly string[], scanner: 'js' | 'wasm'): Promise<{ rows: string[]; lines: number; events: number; untimed: number; tooLong: number }> {
-  const before = process.env.DSKIT_EVENTS_SCANNER;
-  process.env.DSKIT_EVENTS_SCANNER = scanner;
+async function parsedRows(files: readonly string[], scanner: ScannerKind): Promise<{ rows: string[]; lines: number; events: number; untimed: number; tooLong: number }> {
   const db = await OfflineEvents.open();
   try {
-    const summary = await db.load(files, { cache: null, splitFromBytes: Number.MAX_SAFE_INTEGER, maxLineBytes: 4096 });
+    const summary = await db.load(files, { cache: null, splitFromBytes: Number.MAX_SAFE_INTEGER, maxLineBytes: 4096, scanner });
     const rows = (await db.query(`SELECT * FROM ${EVENTS_TABLE}`)).map((r: Record<string, Cell>) => JSON.stringify(r)).sort();
     return { rows, lines: summary.lines, events: summary.events, untimed: summary.untimed, tooLong: summary.tooLong };
   } finally {
     db.close();
-    if (before === undefined) delete process.env.DSKIT_EVENTS_SCANNER;
-    else process.env.DSKIT_EVENTS_SCANNER = before;
   }
 }
 
@@ -85,16 +81,10 @@ describe('the WebAssembly fast path reads lines as the TypeScript scanner does',
   it('takes most plain lines and hands back the ones it must', () => {
     const scanner = new EventScanner({ dictionary: new Dictionary(), onBatch: () => undefined });
     const reader = new SourceReader(scanner, Number.NaN, Date.UTC(2024, 11, 1));
-    const before = process.env.DSKIT_EVENTS_SCANNER;
-    delete process.env.DSKIT_EVENTS_SCANNER;
-    try {
-      const splitter = reader.lineSplitter(4096);
-      for (const file of files) splitter.push(fs.readFileSync(file));
-      splitter.end();
-    } finally {
-      if (before !== undefined) process.env.DSKIT_EVENTS_SCANNER = before;
-    }
-    const fast = FastLineScanner.for(scanner)!;
+    const splitter = reader.lineSplitter(4096, 'wasm');
+    for (const file of files) splitter.push(fs.readFileSync(file));
+    splitter.end();
+    const fast = FastLineScanner.for(scanner);
     expect(fast.linesTaken).toBeGreaterThan(5000);
     expect(fast.linesHandedBack).toBeGreaterThan(3000);
     expect(reader.lines).toBe(fast.linesTaken + fast.linesHandedBack - 1);

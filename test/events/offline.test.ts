@@ -50,7 +50,7 @@ describe('runOffline', () => {
 });
 
 describe("DuckDB's memory budget", () => {
-  it('running out says what to do, in one line; a bad DSKIT_EVENTS_MEMORY or DSKIT_EVENTS_THREADS is bad usage', async () => {
+  it('running out says what to do, in one line; a bad DSKIT_EVENTS_MEMORY, DSKIT_EVENTS_THREADS or DSKIT_EVENTS_SCANNER is bad usage', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dskit-memory-'));
     try {
       // Every line its own source: the reports' groups then outgrow a small budget.
@@ -62,6 +62,8 @@ describe("DuckDB's memory budget", () => {
       expect([bad.usage, bad.message]).toEqual([true, 'DSKIT_EVENTS_MEMORY: got "lots"; allowed: a size such as 512MB or 2GB']);
       const threads = await runOffline(['top-source-ips'], ['a.log'], { cwd: dir, io: { err: () => {} }, noCache: true, env: { DSKIT_EVENTS_THREADS: '4' } }).catch((e) => e);
       expect([threads.usage, threads.message]).toEqual([true, 'DSKIT_EVENTS_THREADS: got "4"; allowed: 1 or 2']);
+      const scanner = await runOffline(['top-source-ips'], ['a.log'], { cwd: dir, io: { err: () => {} }, noCache: true, env: { DSKIT_EVENTS_SCANNER: 'fast' } }).catch((e) => e);
+      expect([scanner.usage, scanner.message]).toEqual([true, 'DSKIT_EVENTS_SCANNER: got "fast"; allowed: wasm or js']);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
