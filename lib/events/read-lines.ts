@@ -77,11 +77,16 @@ async function plainFileChunks(source: string, opts: { counted?: (rawBytes: numb
     try {
       return (await handle.read(buf, 0, Math.min(READ_CHUNK, end - at), at)).bytesRead;
     } catch (err) {
-      await handle.close();
       throw new EventFileError(`${source}: cannot read (${(err as Error).message})`);
     }
   };
-  const first = end > 0 ? await read(0) : 0;
+  let first: number;
+  try {
+    first = end > 0 ? await read(0) : 0;
+  } catch (err) {
+    await handle.close();
+    throw err;
+  }
   if (first >= 2 && buf[0] === GZIP_MAGIC[0] && buf[1] === GZIP_MAGIC[1]) {
     await handle.close();
     return null;
