@@ -95,7 +95,7 @@ export class FastLineScanner {
     const instance = new WebAssembly.Instance(compiled, {
       env: {
         abort: () => {
-          throw new Error('events: the WebAssembly scanner failed (set DSKIT_EVENTS_SCANNER=js to read without it, and report this)');
+          throw new Error('the module aborted');
         },
       },
     });
@@ -119,7 +119,12 @@ export class FastLineScanner {
     let taken = 0;
     let at = 0;
     while (at < end) {
-      at = x.scan(at, end, fallbackMs, reference, year, maxLine);
+      try {
+        at = x.scan(at, end, fallbackMs, reference, year, maxLine);
+      } catch (err) {
+        // Out of memory (the module cannot grow) traps as `unreachable`: say what to do instead.
+        throw new Error(`events: the WebAssembly scanner failed (${(err as Error).message}); run again with DSKIT_EVENTS_SCANNER=js to read without it`);
+      }
       this.mirror();
       const memory = x.memory.buffer;
       const count = x.rowCount();

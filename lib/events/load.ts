@@ -174,7 +174,7 @@ export class SourceReader {
     return new LineSplitter(
       (buf, s, e) => this.line(buf, s, e),
       maxLine,
-      (buf, end) => scanner.setChunk(buf, end, true, fast !== null),
+      (buf, end) => scanner.setChunk(buf, end, { splitLines: true, sparse: fast !== null }),
       fast === null
         ? undefined
         : (buf, end, rest) => {

@@ -53,7 +53,8 @@ const READ_CHUNK = 1 << 20;
  * heap every few dozen megabytes, for the memory outside it).
  */
 export async function* sourceBytes(source: string, opts: ReadOptions & { counted?: (rawBytes: number) => void; endByte?: number } = {}): AsyncGenerator<Buffer> {
-  if (source !== STDIN) {
+  // Positional reads need a regular file (asked of the path: opening a pipe would take its data).
+  if (source !== STDIN && (await fs.promises.stat(source).catch(() => null))?.isFile()) {
     const plain = await plainFileChunks(source, opts);
     if (plain !== null) {
       yield* plain;
@@ -63,7 +64,7 @@ export async function* sourceBytes(source: string, opts: ReadOptions & { counted
   yield* streamedBytes(source, opts);
 }
 
-/** A plain (not gzip) file's chunks, read into one reused buffer; null for a gzip file. */
+/** A plain (not gzip) regular file's chunks, read into one reused buffer; null for a gzip file. */
 async function plainFileChunks(source: string, opts: { counted?: (rawBytes: number) => void; endByte?: number }): Promise<AsyncGenerator<Buffer> | null> {
   let handle: fs.promises.FileHandle;
   try {
@@ -85,7 +86,7 @@ async function plainFileChunks(source: string, opts: { counted?: (rawBytes: numb
     first = end > 0 ? await read(0) : 0;
   } catch (err) {
     await handle.close();
-    throw err;
+    throw err instanceof EventFileError ? err : new EventFileError(`${source}: cannot read (${(err as Error).message})`);
   }
   if (first >= 2 && buf[0] === GZIP_MAGIC[0] && buf[1] === GZIP_MAGIC[1]) {
     await handle.close();

@@ -225,9 +225,10 @@ function aggregateOf(c: ReportColumn, groupBy: readonly string[]): Aggregate | n
  */
 function twoPhaseSelect(report: Report, events: string): string[] | null {
   const groups = report.groupBy;
-  const aggregates = report.columns.map((c) => aggregateOf(c, groups));
-  if (groups.length === 0 || aggregates.some((a) => a === null)) return null;
-  const distinct = [...new Set(aggregates.flatMap((a) => (a!.kind === 'distinct' ? [a!.column] : [])))];
+  const found = report.columns.map((c) => aggregateOf(c, groups));
+  if (groups.length === 0 || !found.every((a): a is Aggregate => a !== null)) return null;
+  const aggregates: readonly Aggregate[] = found;
+  const distinct = [...new Set(aggregates.flatMap((a) => (a.kind === 'distinct' ? [a.column] : [])))];
   if (distinct.length === 0) return null;
   const where = report.where ? ` WHERE ${report.where}` : '';
   const phases = distinct.map((column, j) => {
@@ -236,20 +237,23 @@ function twoPhaseSelect(report: Report, events: string): string[] | null {
     if (j === 0) {
       first.push('COUNT(*) AS dskit_events');
       aggregates.forEach((a, i) => {
-        if (a!.kind === 'min' || a!.kind === 'max') {
-          first.push(`${a!.kind.toUpperCase()}(${a!.column}) AS dskit_${i}`);
-          second.push(`${a!.kind.toUpperCase()}(dskit_${i}) AS dskit_${i}`);
+        if (a.kind === 'min' || a.kind === 'max') {
+          first.push(`${a.kind.toUpperCase()}(${a.column}) AS dskit_${i}`);
+          second.push(`${a.kind.toUpperCase()}(dskit_${i}) AS dskit_${i}`);
         }
       });
       second.push('CAST(SUM(dskit_events) AS BIGINT) AS dskit_events');
     }
     return `(SELECT ${second.join(', ')} FROM (SELECT ${first.join(', ')} FROM ${events}${where} GROUP BY ${[...groups, column].join(', ')}) GROUP BY ${groups.join(', ')}) dskit_phase_${j}`;
   });
-  const columns = report.columns.map((c, i) => {
-    const a = aggregates[i]!;
-    const value = a.kind === 'group' ? `dskit_phase_0.${a.column}` : a.kind === 'count' ? 'dskit_phase_0.dskit_events' : a.kind === 'distinct' ? `dskit_phase_${distinct.indexOf(a.column)}.dskit_distinct_${distinct.indexOf(a.column)}` : `dskit_phase_0.dskit_${i}`;
-    return `  ${value} AS ${c.name}`;
-  });
+  const valueOf = (a: Aggregate, i: number): string => {
+    if (a.kind === 'group') return `dskit_phase_0.${a.column}`;
+    if (a.kind === 'count') return 'dskit_phase_0.dskit_events';
+    if (a.kind === 'min' || a.kind === 'max') return `dskit_phase_0.dskit_${i}`;
+    const j = distinct.indexOf(a.column);
+    return `dskit_phase_${j}.dskit_distinct_${j}`;
+  };
+  const columns = report.columns.map((c, i) => `  ${valueOf(aggregates[i], i)} AS ${c.name}`);
   const from = phases.map((phase, j) => (j === 0 ? `FROM ${phase}` : `JOIN ${phase} ON ${groups.map((g) => `dskit_phase_0.${g} IS NOT DISTINCT FROM dskit_phase_${j}.${g}`).join(' AND ')}`));
   const lines = ['SELECT', columns.join(',\n'), ...from];
   lines.push(`ORDER BY ${report.orderBy.map((o) => `${o} NULLS LAST`).join(', ')}`);

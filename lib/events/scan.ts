@@ -129,6 +129,16 @@ function daysFromCivil(year: number, month: number, day: number): number {
 }
 const isLeap = (y: number) => (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
 
+export interface ChunkOptions {
+  /** The chunk's lines come from a line splitter (none holds an LF). @default false */
+  readonly splitLines?: boolean;
+  /**
+   * Only a few of the chunk's lines will be read (the rest went to the WebAssembly fast path), so
+   * each byte is looked for within its line, not ahead through the chunk. @default false
+   */
+  readonly sparse?: boolean;
+}
+
 export interface ScannerOptions {
   readonly dictionary?: Dictionary;
   /** Rows per batch. @default 2048 */
@@ -146,6 +156,8 @@ export class EventScanner {
   private chunkEnd = 0;
   /** The chunk's lines come from a line splitter: none holds an LF, so none is looked for. */
   private splitLines = false;
+  /** Only a few of the chunk's lines are read (ChunkOptions.sparse). */
+  private sparse = false;
   // Next position of a byte at or after the last lookup (Infinity: none left in the chunk).
   private readonly cursor = new Float64Array(8);
   private scratch = Buffer.allocUnsafe(1 << 16);
@@ -183,19 +195,14 @@ export class EventScanner {
     for (const [port, name] of SERVICES) this.serviceIds[port] = d.internString(name);
   }
 
-  /**
-   * The bytes the following scanLine calls read. `sparse`: only a few of the chunk's lines will
-   * be read (the rest went to the WebAssembly fast path), so each byte is looked for within its
-   * line, not ahead through the chunk.
-   */
-  setChunk(buf: Buffer, end: number = buf.length, splitLines = false, sparse = false): void {
+  /** The bytes the following scanLine calls read. */
+  setChunk(buf: Buffer, end: number = buf.length, opts: ChunkOptions = {}): void {
     this.buf = buf;
     this.chunkEnd = end;
-    this.splitLines = splitLines;
-    this.sparse = sparse;
+    this.splitLines = opts.splitLines ?? false;
+    this.sparse = opts.sparse ?? false;
     this.cursor.fill(-1);
   }
-  private sparse = false;
 
   /** Reads one line held in its own buffer (decoded exports), leaving the current chunk as it was. */
   scanBytes(bytes: Buffer, fallbackMs: number, referenceMs: number): boolean {

@@ -111,6 +111,24 @@ describe('real inputs', () => {
     expect(() => inputFiles(['/dev/null'], dir)).toThrow('/dev/null is a device');
   });
 
+  it('reads a plain file in chunks of one reused buffer, and a pipe handed to the reader as a stream', async () => {
+    const plain = file('chunks.log', 'x'.repeat(2_500_000));
+    const chunks: Buffer[] = [];
+    for await (const chunk of sourceBytes(plain)) chunks.push(chunk);
+    expect(chunks.map((c) => c.length)).toEqual([1 << 20, 1 << 20, 2_500_000 - (2 << 20)]);
+    expect(chunks[0].buffer).toBe(chunks[1].buffer);
+    const pipe = path.join(dir, 'stream-pipe');
+    execFileSync('mkfifo', [pipe]);
+    const writer = fs.promises.writeFile(pipe, 'a\nb\n');
+    let bytes = 0;
+    for await (const chunk of sourceBytes(pipe)) bytes += chunk.length;
+    await writer;
+    expect(bytes).toBe(4);
+    await expect((async () => {
+      for await (const chunk of sourceBytes(path.join(dir, 'missing.log'))) void chunk;
+    })()).rejects.toThrow(`${path.join(dir, 'missing.log')}: cannot read (ENOENT`);
+  });
+
   it('skips a line longer than the limit without holding it, and reads on', async () => {
     const long = `${CEF} msg=${'x'.repeat(3 << 20)}`;
     const db = await OfflineEvents.open();

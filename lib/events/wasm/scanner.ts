@@ -3,9 +3,9 @@
  * by `npm run build:wasm`; test/events/fast-scan.test.ts checks the committed file is what this
  * source builds). It reads the plain lines nearly every export is made of, by the very rules of
  * lib/events/scan.ts (which the clouds' SQL defines), and writes their rows as dictionary ids of
- * its own; every line it is not sure of (U+0000-U+0003, CR, JSON records, octet
- * framing, no syslog header or host, `rt`, LEEF 2.0 delimiter fields, integers past 2^53, too
- * long) it hands back untouched, and the TypeScript scanner reads that line as always. So this
+ * its own; every line it is not sure of (U+0000-U+0003 in the event, lines starting with `{` or
+ * a digit (JSON records, octet framing), no syslog header or host, `rt`, LEEF 2.0 delimiter
+ * fields, integers of more than 15 digits, too long) it hands back untouched, and the TypeScript scanner reads that line as always. So this
  * file only ever has to agree with scan.ts on the lines it takes, and the differential test
  * compares the two on every sample line and on generated ones.
  *
@@ -29,7 +29,6 @@ const PIPE: u32 = 124;
 const SPACE: u32 = 32;
 const TAB: u32 = 9;
 const EQUALS: u32 = 61;
-const LF: u32 = 10;
 const MS_PER_DAY: f64 = 86400000;
 const LF_x16 = i8x16.splat(10);
 const PIPE_x16 = i8x16.splat(124);
@@ -184,7 +183,8 @@ let keyChars: usize = 0;
 
 /**
  * Reads the lines of input bytes [start, end) (end just past an LF) until the rows or the
- * handed-back list are full; returns where it stopped. `fallbackMs` is the source's time for
+ * handed-back list are full; returns where it stopped. Lines longer than `maxLine` are handed
+ * back (the caller counts them as too long). `fallbackMs` is the source's time for
  * lines without one (NaN: none); `referenceMs` (never NaN: the caller settles it as scan.ts
  * does) and its UTC year `referenceYear` date BSD stamps.
  */
@@ -195,33 +195,37 @@ export function scan(start: usize, end: usize, fallbackMs: f64, referenceMs: f64
   let p = input + start;
   const stop = input + end;
   while (p < stop && rows < ROWS && handedBackCount < HANDED_BACK) {
-    // Sixteen bytes at a time: the LF, the first |, and whether any byte needs the TypeScript
-    // scanner (U+0000-U+0003, CR, backslash). Reads up to 15 bytes past the LF: the input has room.
+    // Sixteen bytes at a time, the first of each: LF, |, CR, U+0000-U+0003 and backslash (0:
+    // none; no line starts at address 0). Reads up to 15 bytes past the LF: the input has room.
     let q = p;
     let pipe: usize = 0;
-    let plain = true;
-    let backslashes = 0;
+    let cr: usize = 0;
+    let control: usize = 0;
+    let backslash: usize = 0;
     for (;;) {
       const v = v128.load(q);
       const lf = i8x16.bitmask(i8x16.eq(v, LF_x16));
-      const bars = i8x16.bitmask(i8x16.eq(v, PIPE_x16));
-      const odd = i8x16.bitmask(v128.or(i8x16.lt_u(v, FOUR_x16), i8x16.eq(v, CR_x16)));
-      const escapes = i8x16.bitmask(i8x16.eq(v, BACKSLASH_x16));
+      const before = lf != 0 ? (lf & -lf) - 1 : 0xffff;
+      const bars = i8x16.bitmask(i8x16.eq(v, PIPE_x16)) & before;
+      const crs = i8x16.bitmask(i8x16.eq(v, CR_x16)) & before;
+      const controls = i8x16.bitmask(i8x16.lt_u(v, FOUR_x16)) & before;
+      const backslashes = i8x16.bitmask(i8x16.eq(v, BACKSLASH_x16)) & before;
+      if (pipe == 0 && bars != 0) pipe = q + <usize>ctz(bars);
+      if (cr == 0 && crs != 0) cr = q + <usize>ctz(crs);
+      if (control == 0 && controls != 0) control = q + <usize>ctz(controls);
+      if (backslash == 0 && backslashes != 0) backslash = q + <usize>ctz(backslashes);
       if (lf != 0) {
-        const before = (lf & -lf) - 1;
-        if (pipe == 0 && (bars & before) != 0) pipe = q + <usize>ctz(bars);
-        if ((odd & before) != 0) plain = false;
-        backslashes |= escapes & before;
         q += <usize>ctz(lf);
         break;
       }
-      if (pipe == 0 && bars != 0) pipe = q + <usize>ctz(bars);
-      if (odd != 0) plain = false;
-      backslashes |= escapes;
       q += 16;
     }
-    escaped = backslashes != 0;
-    if (plain && q - p <= maxLine && pipe != 0 && line(p, q, pipe, fallbackMs, referenceMs, referenceYear)) linesTaken++;
+    // As scan.ts: the event ends at the first CR (a CRLF line's CR, usually), and what follows
+    // it is not read; U+0000-U+0003 before it are the TypeScript scanner's.
+    const le = cr != 0 ? cr : q;
+    escaped = backslash != 0 && backslash < le;
+    const plain = (control == 0 || control >= le) && pipe != 0 && pipe < le;
+    if (plain && q - p <= maxLine && line(p, le, pipe, fallbackMs, referenceMs, referenceYear)) linesTaken++;
     else {
       const at = handedBack + (<usize>handedBackCount << 3);
       store<i32>(at, <i32>(p - input));
@@ -233,7 +237,7 @@ export function scan(start: usize, end: usize, fallbackMs: f64, referenceMs: f64
   return p - input;
 }
 
-/** Whether bytes [s, e) of the line hold the key's bytes. */
+/** Which of the keys (K_*) bytes [s, s + length) are, or -1. */
 // @ts-ignore: decorator
 @inline function keyOf(s: usize, length: usize): i32 {
   const c0 = byte(s);
@@ -293,7 +297,7 @@ export function scan(start: usize, end: usize, fallbackMs: f64, referenceMs: f64
   }
 }
 
-/** The bytes of v equal to `code`, as bits, those at or past `end` (from `at`) cleared. */
+/** A bitmask of the sixteen bytes from `at`, with the bits of bytes at or past `end` cleared. */
 // @ts-ignore: decorator
 @inline function bitsBefore(bits: i32, at: usize, end: usize): i32 {
   return at + 16 <= end ? bits : bits & ((1 << <i32>(end - at)) - 1);
@@ -302,7 +306,7 @@ export function scan(start: usize, end: usize, fallbackMs: f64, referenceMs: f64
 /** CEF extension: segments start at ` +key=` (spaces dropped). The `=` are found sixteen bytes at a time. */
 function cefPairs(bodyStart: usize, bodyEnd: usize): void {
   let segStart = bodyStart;
-  let segEq: usize = 0;
+  let segEq: usize = 0; // 0: none yet (no byte of the input is at address 0)
   for (let block = bodyStart; block < bodyEnd; block += 16) {
     let bits = bitsBefore(i8x16.bitmask(i8x16.eq(v128.load(block), EQUALS_x16)), block, bodyEnd);
     while (bits != 0) {
@@ -743,7 +747,7 @@ function line(start: usize, le: usize, pipe: usize, fallbackMs: f64, referenceMs
   const first = byte(start);
   if (first == 123 || (first >= 49 && first <= 57)) return false;
   // The marker ends at the first |: CEF: ?[0-9]+ or LEEF: ?[12].0
-  let markerStart: usize = 0;
+  let markerStart: usize = 0; // 0: none (no byte of the input is at address 0)
   let cef = false;
   let k = pipe - 1;
   while (k >= start && isDigit(byte(k))) k--;
