@@ -158,6 +158,18 @@ export function arenaAt(): usize {
   return arena;
 }
 
+/**
+ * Forgets every entry (ids start again at 1), keeping the memory: the caller does this once the
+ * dictionary is large, so the module's memory stays bounded however many distinct values the
+ * input holds (the caller's own dictionary keeps them; values seen again are mirrored again).
+ */
+export function resetDictionary(): void {
+  memory.fill(table, 0, <usize>(tableMask + 1) << 3);
+  memory.fill(memos, 0, <usize>(ID_COLUMNS * MEMO_SLOTS) << 2);
+  entryCount = 0;
+  arenaUsed = 0;
+}
+
 // @ts-ignore: decorator
 @inline function byte(p: usize): u32 {
   return <u32>load<u8>(p);
