@@ -28,16 +28,7 @@ const VERIFY = process.env.BENCH_EVENTS_VERIFY !== '0';
 /** Runs of each measurement; the one with the least CPU time counts (a busy machine only ever adds time). */
 const RUNS = Math.max(1, Math.floor(Number(process.env.BENCH_EVENTS_RUNS ?? 5)));
 
-function leastOf<T extends { readonly cpu: number }>(measureOnce: () => T): T {
-  let best = measureOnce();
-  for (let i = 1; i < RUNS; i++) {
-    const m = measureOnce();
-    if (m.cpu < best.cpu) best = m;
-  }
-  return best;
-}
-
-async function leastOfHere(measureOnce: () => Promise<{ cpu: number; wall: number }>): Promise<{ cpu: number; wall: number }> {
+async function leastOf<T extends { readonly cpu: number }>(measureOnce: () => T | Promise<T>): Promise<T> {
   let best = await measureOnce();
   for (let i = 1; i < RUNS; i++) {
     const m = await measureOnce();
@@ -97,33 +88,33 @@ export const benchmark: Benchmark = {
       const row = (label: string, m: { cpu: number; wall: number; rssMb?: number }) =>
         console.log(`${label.padEnd(40)}${rate(m.cpu)}  (${m.cpu.toFixed(2)} CPU-s, ${m.wall.toFixed(2)} s wall${m.rssMb !== undefined ? `, peak RSS ${m.rssMb.toFixed(0)} MB` : ''})`);
 
-      row('cat', leastOf(() => measure('cat', [file])));
+      row('cat', await leastOf(() => measure('cat', [file])));
       const { DuckDBInstance } = require('@duckdb/node-api') as typeof import('@duckdb/node-api');
       const instance = await DuckDBInstance.create(':memory:');
       const conn = await instance.connect();
       const lineTable = `read_csv('${file}', columns = {'line': 'VARCHAR'}, delim = '\x01', quote = '', escape = '', header = false, auto_detect = false, max_line_size = 1048576)`;
-      row('DuckDB line split (read_csv, count)', await leastOfHere(() => measureHere(async () => void (await conn.runAndReadAll(`SELECT count(*) FROM ${lineTable}`)))));
-      row('DuckDB one regex + GROUP BY', await leastOfHere(() => measureHere(async () => void (await conn.runAndReadAll(`SELECT regexp_extract(line, 'src=([^ ]*)', 1) AS s, count(*) FROM ${lineTable} GROUP BY s`)))));
+      row('DuckDB line split (read_csv, count)', await leastOf(() => measureHere(async () => void (await conn.runAndReadAll(`SELECT count(*) FROM ${lineTable}`)))));
+      row('DuckDB one regex + GROUP BY', await leastOf(() => measureHere(async () => void (await conn.runAndReadAll(`SELECT regexp_extract(line, 'src=([^ ]*)', 1) AS s, count(*) FROM ${lineTable} GROUP BY s`)))));
 
       const cacheDir = path.join(dir, 'cache');
       const env = { ...process.env, DSKIT_CACHE_DIR: cacheDir, DSKIT_CONFIG: '' };
       const dskit = (extra: string[], moreEnv: NodeJS.ProcessEnv = {}) => leastOf(() => measure(process.execPath, [path.join(ROOT, 'bin', 'dskit.js'), '--json', 'events', 'report', '--from', file, ...extra], { ...env, ...moreEnv }));
-      const startup = leastOf(() => measure(process.execPath, [path.join(ROOT, 'bin', 'dskit.js'), '--help'], env));
+      const startup = await leastOf(() => measure(process.execPath, [path.join(ROOT, 'bin', 'dskit.js'), '--help'], env));
       row('dskit --help (start-up alone)', startup);
       // Both ways: a large file is split between two threads by default (less wall time, a little more CPU).
-      const oneThread = dskit(['--no-cache'], { DSKIT_EVENTS_THREADS: '1' });
+      const oneThread = await dskit(['--no-cache'], { DSKIT_EVENTS_THREADS: '1' });
       row('dskit events report --no-cache, 1 thread', oneThread);
       // The same without the WebAssembly fast path: every line through the TypeScript scanner.
-      row('  the same, TypeScript scanner only', dskit(['--no-cache'], { DSKIT_EVENTS_THREADS: '1', DSKIT_EVENTS_SCANNER: 'js' }));
-      const noCache = dskit(['--no-cache']);
+      row('  the same, TypeScript scanner only', await dskit(['--no-cache'], { DSKIT_EVENTS_THREADS: '1', DSKIT_EVENTS_SCANNER: 'js' }));
+      const noCache = await dskit(['--no-cache']);
       row('dskit events report --no-cache', noCache);
       // Each run from an empty cache, so each one writes it.
-      const first = leastOf(() => {
+      const first = await leastOf(() => {
         fs.rmSync(cacheDir, { recursive: true, force: true });
         return measure(process.execPath, [path.join(ROOT, 'bin', 'dskit.js'), '--json', 'events', 'report', '--from', file], env);
       });
       row('dskit events report (writes the cache)', first);
-      const cached = dskit([]);
+      const cached = await dskit([]);
       console.log(`${'dskit events report (from the cache)'.padEnd(40)}${cached.wall.toFixed(2)} s wall, ${cached.cpu.toFixed(2)} CPU-s, peak RSS ${cached.rssMb.toFixed(0)} MB`);
       console.log(`dskit's lines/s per CPU-second (--no-cache): ${Math.round(lines / noCache.cpu).toLocaleString('en-US')}`);
 
