@@ -46,6 +46,11 @@ const GZIP_MAGIC = [0x1f, 0x8b];
 
 const READ_CHUNK = 1 << 20;
 
+/** Why `name` could not be read. */
+function cannotRead(name: string, err: unknown): EventFileError {
+  return new EventFileError(`${name}: cannot read (${(err as Error).message})`);
+}
+
 /**
  * The decompressed bytes of one source, in chunks (up to `endByte`, exclusive, when given);
  * `counted(n)` learns how many raw bytes were read. A chunk is valid until the next is asked for:
@@ -70,7 +75,7 @@ async function plainFileChunks(source: string, opts: { counted?: (rawBytes: numb
   try {
     handle = await fs.promises.open(source, 'r');
   } catch (err) {
-    throw new EventFileError(`${source}: cannot read (${(err as Error).message})`);
+    throw cannotRead(source, err);
   }
   const buf = Buffer.allocUnsafe(READ_CHUNK);
   const end = opts.endByte ?? Infinity;
@@ -78,15 +83,16 @@ async function plainFileChunks(source: string, opts: { counted?: (rawBytes: numb
     try {
       return (await handle.read(buf, 0, Math.min(READ_CHUNK, end - at), at)).bytesRead;
     } catch (err) {
-      throw new EventFileError(`${source}: cannot read (${(err as Error).message})`);
+      throw cannotRead(source, err);
     }
   };
   let first: number;
   try {
     first = end > 0 ? await read(0) : 0;
   } catch (err) {
+    // read() already named the file.
     await handle.close();
-    throw err instanceof EventFileError ? err : new EventFileError(`${source}: cannot read (${(err as Error).message})`);
+    throw err;
   }
   if (first >= 2 && buf[0] === GZIP_MAGIC[0] && buf[1] === GZIP_MAGIC[1]) {
     await handle.close();
@@ -114,7 +120,7 @@ async function* streamedBytes(source: string, opts: ReadOptions & { counted?: (r
   try {
     raw = source === STDIN ? (opts.stdin ?? process.stdin) : fs.createReadStream(source, { highWaterMark: 1 << 20, end: opts.endByte === undefined ? undefined : opts.endByte - 1 });
   } catch (err) {
-    throw new EventFileError(`${name}: cannot read (${(err as Error).message})`);
+    throw cannotRead(name, err);
   }
   let rawBytes = 0;
   let inflated = 0;
@@ -284,7 +290,7 @@ export async function readLines(files: readonly string[], onLine: (text: string)
     try {
       return fs.statSync(f).size;
     } catch (err) {
-      throw new EventFileError(`${f}: cannot read (${(err as Error).message})`);
+      throw cannotRead(f, err);
     }
   });
   const bytes = sizes.reduce((a, b) => a + b, 0);

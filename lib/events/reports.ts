@@ -186,8 +186,13 @@ function reportSelect(report: Report, events: string): string[] {
   const lines = ['SELECT', report.columns.map((c) => `  ${c.sql} AS ${c.name}`).join(',\n'), `FROM ${events}`];
   if (report.where) lines.push(`WHERE ${report.where}`);
   lines.push(`GROUP BY ${report.groupBy.join(', ')}`);
+  return [...lines, ...orderAndLimit(report)];
+}
+
+/** The report's ORDER BY and LIMIT lines, over its output columns. */
+function orderAndLimit(report: Report): string[] {
   // NULLS LAST everywhere: BigQuery puts NULLs first when ascending, Trino and DuckDB last.
-  lines.push(`ORDER BY ${report.orderBy.map((o) => `${o} NULLS LAST`).join(', ')}`);
+  const lines = [`ORDER BY ${report.orderBy.map((o) => `${o} NULLS LAST`).join(', ')}`];
   if (report.limit !== undefined) lines.push(`LIMIT ${report.limit}`);
   return lines;
 }
@@ -255,10 +260,7 @@ function twoPhaseSelect(report: Report, events: string): string[] | null {
   };
   const columns = report.columns.map((c, i) => `  ${valueOf(aggregates[i], i)} AS ${c.name}`);
   const from = phases.map((phase, j) => (j === 0 ? `FROM ${phase}` : `JOIN ${phase} ON ${groups.map((g) => `dskit_phase_0.${g} IS NOT DISTINCT FROM dskit_phase_${j}.${g}`).join(' AND ')}`));
-  const lines = ['SELECT', columns.join(',\n'), ...from];
-  lines.push(`ORDER BY ${report.orderBy.map((o) => `${o} NULLS LAST`).join(', ')}`);
-  if (report.limit !== undefined) lines.push(`LIMIT ${report.limit}`);
-  return lines;
+  return ['SELECT', columns.join(',\n'), ...from, ...orderAndLimit(report)];
 }
 
 /**
