@@ -264,10 +264,59 @@ function twoPhaseSelect(report: Report, events: string): string[] | null {
 }
 
 /**
+ * The report's SELECT with its top groups found first, for reports with a LIMIT and
+ * COUNT(DISTINCT ...) that their order does not depend on (top source IPs, top ports): the groups
+ * are counted and ordered without the distinct counts, the first LIMIT of them kept, and only
+ * their events counted distinctly (a hash join on the kept groups). The same rows, since the
+ * order is total over the groups and the aggregates it names; the distinct counts then hash a
+ * few groups' values rather than every group's (about a third of the time on the bench's week).
+ * Null when the report does not qualify.
+ */
+function topFirstSelect(report: Report, events: string): string[] | null {
+  const groups = report.groupBy;
+  const found = report.columns.map((c) => aggregateOf(c, groups));
+  if (report.limit === undefined || groups.length === 0 || !found.every((a): a is Aggregate => a !== null)) return null;
+  const aggregates: readonly Aggregate[] = found;
+  const distinct = [...new Set(aggregates.flatMap((a) => (a.kind === 'distinct' ? [a.column] : [])))];
+  if (distinct.length === 0) return null;
+  const topValue = (a: Aggregate, i: number): string | null => {
+    if (a.kind === 'group') return `dskit_g${groups.indexOf(a.column)}`;
+    if (a.kind === 'count') return 'dskit_events';
+    if (a.kind === 'min' || a.kind === 'max') return `dskit_${i}`;
+    return null;
+  };
+  const topOrder: string[] = [];
+  for (const term of report.orderBy) {
+    const [name, direction] = term.split(' ');
+    const i = report.columns.findIndex((c) => c.name === name);
+    const value = i < 0 ? null : topValue(aggregates[i], i);
+    if (value === null) return null;
+    topOrder.push(`${value}${direction ? ` ${direction}` : ''} NULLS LAST`);
+  }
+  const where = report.where ? ` WHERE ${report.where}` : '';
+  const topColumns = [...groups.map((g, k) => `${g} AS dskit_g${k}`), 'COUNT(*) AS dskit_events'];
+  aggregates.forEach((a, i) => {
+    if (a.kind === 'min' || a.kind === 'max') topColumns.push(`${a.kind.toUpperCase()}(${a.column}) AS dskit_${i}`);
+  });
+  const topNames = topColumns.map((c) => c.split(' AS ')[1]);
+  const columns = report.columns.map((c, i) => `  ${topValue(aggregates[i], i) ?? `COUNT(DISTINCT ${(aggregates[i] as { column: string }).column})`} AS ${c.name}`);
+  return [
+    `WITH dskit_top AS (SELECT ${topColumns.join(', ')} FROM ${events}${where} GROUP BY ${groups.join(', ')} ORDER BY ${topOrder.join(', ')} LIMIT ${report.limit})`,
+    'SELECT',
+    columns.join(',\n'),
+    `FROM dskit_top JOIN (SELECT ${[...new Set([...groups, ...distinct])].join(', ')} FROM ${events}${where}) dskit_events_of_top`,
+    `ON ${groups.map((g, k) => `${g} IS NOT DISTINCT FROM dskit_g${k}`).join(' AND ')}`,
+    `GROUP BY ${topNames.join(', ')}`,
+    ...orderAndLimit(report),
+  ];
+}
+
+/**
  * The report over already parsed events (the offline reports: DuckDB over the scanned parts):
- * the same aggregation, in two phases when that is cheaper (twoPhaseSelect), unless `phases` is 'one'.
+ * the same aggregation, with the top groups found first or in two phases when that is cheaper
+ * (topFirstSelect, twoPhaseSelect), unless `phases` is 'one'.
  */
 export function renderReportOverEvents(report: Report, events: string, phases: 'fastest' | 'one' = 'fastest'): string {
-  const select = (phases === 'fastest' ? twoPhaseSelect(report, events) : null) ?? reportSelect(report, events);
+  const select = (phases === 'fastest' ? (topFirstSelect(report, events) ?? twoPhaseSelect(report, events)) : null) ?? reportSelect(report, events);
   return [`-- dskit report ${report.id}: ${report.description}`, ...select].join('\n');
 }
