@@ -106,7 +106,6 @@ function search<T extends number | bigint>(starts: ArrayLike<T>, ends: ArrayLike
   return -1;
 }
 
-/** The two-letter country code of an address, or null (unknown, private, or not an address). */
 /** A dotted IPv4 address as a number, or -1 (leading zeros and out-of-range parts refused, as net.isIP does). */
 function v4Number(ip: string): number {
   let value = 0;
@@ -131,6 +130,7 @@ function v4Number(ip: string): number {
   return parts === 4 ? value : -1;
 }
 
+/** The two-letter country code of an address, or null (unknown, private, or not an address). */
 export function countryOf(ip: string): string | null {
   const n = v4Number(ip);
   if (n >= 0) {

@@ -102,6 +102,36 @@ describe('the WebAssembly fast path reads lines as the TypeScript scanner does',
     expect(splitter.tooLong).toBe(1);
     expect(reader.lines).toBe(fast.linesTaken + fast.linesHandedBack - splitter.tooLong);
   });
+
+  it('takes LEEF 2.0 lines with a | inside a value, and hands back those with a delimiter field', () => {
+    const head = '<134>1 2024-11-27T07:40:00Z web-1 ds_agent - - - LEEF:2.0|Trend Micro|Deep Security Agent|20.0|1008610|';
+    const attributes = (sep: string) => ['cat=Firewall', 'name=Block Administrative Share | SMB', 'src=192.0.2.7', 'dstPort=445'].join(sep);
+    // Not delimiter fields (scan.ts's delimiterField gives null): the attributes start after the event id.
+    const taken = [attributes('\t'), `=|${attributes('\t')}`, `ab|${attributes('\t')}`, `xyz|${attributes('\t')}`, `0x12345|${attributes('\t')}`, `xG1|${attributes('\t')}`];
+    // Delimiter fields: empty, a character, a hex code.
+    const handed = [`|${attributes('\t')}`, `^|${attributes('^')}`, `x5E|${attributes('^')}`, `0X09|${attributes('\t')}`, `¦|${attributes('¦')}`];
+    const lines = [...taken, ...handed].map((a) => head + a);
+    const read = (kind: ScannerKind) => {
+      const rows: string[] = [];
+      const dictionary = new Dictionary();
+      const scanner = new EventScanner({
+        dictionary,
+        onBatch: (batch) => {
+          for (let r = 0; r < batch.rows; r++) rows.push(JSON.stringify(Object.fromEntries(Object.entries(batch.text).map(([c, ids]) => [c, dictionary.text(ids[r])]))));
+        },
+      });
+      const splitter = new SourceReader(scanner, Number.NaN, Date.UTC(2024, 11, 1)).lineSplitter(undefined, kind);
+      splitter.push(Buffer.from(lines.join('\n') + '\n'));
+      splitter.end();
+      scanner.flush();
+      return { rows, fast: kind === 'wasm' ? FastLineScanner.for(scanner) : null };
+    };
+    const wasmRead = read('wasm');
+    expect(wasmRead.fast!.linesTaken).toBe(taken.length);
+    expect(wasmRead.fast!.linesHandedBack).toBe(handed.length);
+    expect(wasmRead.rows.sort()).toEqual(read('js').rows.sort());
+    expect(wasmRead.rows.filter((r) => r.includes('Block Administrative Share | SMB')).length).toBeGreaterThanOrEqual(taken.length);
+  });
 });
 
 describe("the module's dictionary starting afresh", () => {

@@ -4,8 +4,8 @@
  * source builds). It reads the plain lines nearly every export is made of, by the very rules of
  * lib/events/scan.ts (which the clouds' SQL defines), and writes their rows as dictionary ids of
  * its own; every line it is not sure of (U+0000-U+0003 in the event, lines starting with `{` or
- * a digit (JSON records, octet framing), no syslog header or host, `rt`, LEEF 2.0 delimiter
- * fields, integers of more than 15 digits, too long) it hands back untouched, and the TypeScript scanner reads that line as always. So this
+ * a digit (JSON records, octet framing), no syslog header or host, `rt`, a LEEF 2.0 delimiter
+ * field, integers of more than 15 digits, too long) it hands back untouched, and the TypeScript scanner reads that line as always. So this
  * file only ever has to agree with scan.ts on the lines it takes, and the differential test
  * compares the two on every sample line and on generated ones.
  *
@@ -336,6 +336,29 @@ function cefPairs(bodyStart: usize, bodyEnd: usize): void {
     }
   }
   segment(segStart, segEq, bodyEnd);
+}
+
+/**
+ * Whether LEEF 2.0's field [s, e) is a delimiter field, as scan.ts's delimiterField reads it (not
+ * null there): empty, one character but `=` or `|`, or x/X or 0x/0X and one to four hex digits.
+ */
+function isDelimiterField(s: usize, e: usize): bool {
+  const n = e - s;
+  if (n == 0) return true;
+  const first = byte(s);
+  const charLength: usize = first < 0x80 ? 1 : first >= 0xf0 ? 4 : first >= 0xe0 ? 3 : first >= 0xc0 ? 2 : 1;
+  if (n == charLength) return first != EQUALS && first != PIPE;
+  let i = s;
+  if (first == 48 && i + 1 < e && (byte(i + 1) == 120 || byte(i + 1) == 88)) i++;
+  if (byte(i) != 120 && byte(i) != 88) return false;
+  i++;
+  const digits = e - i;
+  if (digits < 1 || digits > 4) return false;
+  for (let j = i; j < e; j++) {
+    const c = byte(j);
+    if (!isDigit(c) && !(c >= 65 && c <= 70) && !(c >= 97 && c <= 102)) return false;
+  }
+  return true;
 }
 
 /** LEEF attributes split at tabs; a segment's first `=` splits it. Sixteen bytes at a time. */
@@ -805,9 +828,13 @@ function line(start: usize, le: usize, pipe: usize, fallbackMs: f64, referenceMs
   generation++;
   if (cef) cefPairs(<usize>load<u32>(pipes + 24) + 1, ee);
   else {
-    // A LEEF 2.0 delimiter field (another | after the event id) is for the TypeScript scanner.
+    // LEEF 2.0: when the text up to the next | is a delimiter field (scan.ts's delimiterField),
+    // the TypeScript scanner reads the line; otherwise (a | inside a value, as in a firewall
+    // rule named "Block Administrative Share | SMB") the attributes start after the event id.
     if (byte(pipe - 3) == 50) {
-      for (let i = p4 + 1; i < ee; i++) if (byte(i) == PIPE) return false;
+      let p5 = p4 + 1;
+      while (p5 < ee && byte(p5) != PIPE) p5++;
+      if (p5 < ee && isDelimiterField(p4 + 1, p5)) return false;
     }
     leefPairs(p4 + 1, ee);
   }
