@@ -107,9 +107,9 @@ describe('the WebAssembly fast path reads lines as the TypeScript scanner does',
     const head = '<134>1 2024-11-27T07:40:00Z web-1 ds_agent - - - LEEF:2.0|Trend Micro|Deep Security Agent|20.0|1008610|';
     const attributes = (sep: string) => ['cat=Firewall', 'name=Block Administrative Share | SMB', 'src=192.0.2.7', 'dstPort=445'].join(sep);
     // Not delimiter fields (scan.ts's delimiterField gives null): the attributes start after the event id.
-    const taken = [attributes('\t'), `=|${attributes('\t')}`, `ab|${attributes('\t')}`, `xyz|${attributes('\t')}`, `0x12345|${attributes('\t')}`, `xG1|${attributes('\t')}`];
-    // Delimiter fields: empty, a character, a hex code.
-    const handed = [`|${attributes('\t')}`, `^|${attributes('^')}`, `x5E|${attributes('^')}`, `0X09|${attributes('\t')}`, `¦|${attributes('¦')}`];
+    const taken = [attributes('\t'), `=|${attributes('\t')}`, `ab|${attributes('\t')}`, `xyz|${attributes('\t')}`, `0x12345|${attributes('\t')}`, `xG1|${attributes('\t')}`, `0x|${attributes('\t')}`, `漢字|${attributes('\t')}`];
+    // Delimiter fields: empty, a character (of one to four UTF-8 bytes), a hex code (either case).
+    const handed = [`|${attributes('\t')}`, `^|${attributes('^')}`, `x5E|${attributes('^')}`, `x5e|${attributes('^')}`, `0X09|${attributes('\t')}`, `¦|${attributes('¦')}`, `漢|${attributes('漢')}`, `😀|${attributes('😀')}`];
     const lines = [...taken, ...handed].map((a) => head + a);
     const read = (kind: ScannerKind) => {
       const rows: string[] = [];

@@ -42,6 +42,16 @@ describe('the offline reports\' faster SQL forms', () => {
     expect(await db.query(fastest)).toEqual(rows);
   });
 
+  it('top first: an ORDER BY term other than a column and a direction keeps the plain form', async () => {
+    const report = reportById('top-source-ips');
+    for (const orderBy of [['events  DESC', 'source_ip'], ['events DESC', 'source_ip COLLATE nocase'], ['events desc', 'source_ip']]) {
+      const variant = { ...report, orderBy };
+      const fastest = renderReportOverEvents(variant, EVENTS_TABLE);
+      expect(fastest).not.toContain('dskit_top');
+      expect(await db.query(fastest)).toEqual(await db.query(renderReportOverEvents(variant, EVENTS_TABLE, 'one')));
+    }
+  });
+
   it('top first: groups with NULLs are among the top ones, and the LIMIT cuts groups off', async () => {
     // What the top-first form must get right to be tested above: a NULL in a kept group (joined
     // IS NOT DISTINCT FROM), and more groups than the LIMIT (the rest counted, never joined).
