@@ -265,13 +265,16 @@ function twoPhaseSelect(report: Report, events: string): string[] | null {
 
 /**
  * The report's SELECT with its top groups found first, for reports with a LIMIT and
- * COUNT(DISTINCT ...) that their order does not depend on (top source IPs, top ports): the groups
- * are counted and ordered without the distinct counts, the first LIMIT of them kept, and only
- * their events counted distinctly (a hash join on the kept groups). The same rows, since the
- * order is total over the groups (Report.orderBy promises it: each grouping column is ordered,
- * or a function of those that are, as a port's service is) and names no distinct count; the
- * distinct counts then hash a few groups' values rather than every group's (about a third of
- * the time on the bench's week). Null when the report does not qualify.
+ * COUNT(DISTINCT ...) that their order does not name (top source IPs, top ports, user names):
+ * the groups are counted (COUNT, MIN and MAX too) and ordered without the distinct counts, the
+ * first LIMIT of them kept and numbered; then only their events (a hash join on the kept groups)
+ * are counted distinctly, per group number, and the two joined on it. The same rows as the
+ * one-phase SELECT: every kept group has events, so it gets its distinct counts, and the order is
+ * total over the groups (Report.orderBy promises it: each grouping column is ordered, or a
+ * function of those that are, as a port's service is). DuckDB then hashes the top groups' values
+ * only, keyed by one integer rather than every grouping column (top source IPs: 0.30 to 0.11
+ * CPU-s at 500 MB, top ports 0.33 to 0.22). Null when the report does not qualify (an ORDER BY
+ * term more than a column and a direction included).
  */
 function topFirstSelect(report: Report, events: string): string[] | null {
   const groups = report.groupBy;
@@ -302,15 +305,19 @@ function topFirstSelect(report: Report, events: string): string[] | null {
   aggregates.forEach((a, i) => {
     if (a.kind === 'min' || a.kind === 'max') topColumns.push(`${a.kind.toUpperCase()}(${a.column}) AS dskit_${i}`);
   });
-  const topNames = topColumns.map((c) => c.split(' AS ')[1]);
-  const columns = report.columns.map((c, i) => `  ${topValue(aggregates[i], i) ?? `COUNT(DISTINCT ${(aggregates[i] as { column: string }).column})`} AS ${c.name}`);
+  // The numbers only label the kept groups; materialized, so both uses of dskit_top see the same ones.
+  topColumns.push('row_number() OVER () AS dskit_k');
+  const counted = distinct.map((column, j) => `COUNT(DISTINCT ${column}) AS dskit_distinct_${j}`);
+  const columns = report.columns.map((c, i) => {
+    const a = aggregates[i];
+    return `  ${a.kind === 'distinct' ? `dskit_distinct_${distinct.indexOf(a.column)}` : topValue(a, i)} AS ${c.name}`;
+  });
   return [
-    `WITH dskit_top AS (SELECT ${topColumns.join(', ')} FROM ${events}${where} GROUP BY ${groups.join(', ')} ORDER BY ${topOrder.join(', ')} LIMIT ${report.limit})`,
+    `WITH dskit_top AS MATERIALIZED (SELECT ${topColumns.join(', ')} FROM ${events}${where} GROUP BY ${groups.join(', ')} ORDER BY ${topOrder.join(', ')} LIMIT ${report.limit}),`,
+    `dskit_distinct AS (SELECT dskit_k, ${counted.join(', ')} FROM dskit_top JOIN (SELECT ${[...new Set([...groups, ...distinct])].join(', ')} FROM ${events}${where}) dskit_events_of_top ON ${groups.map((g, k) => `${g} IS NOT DISTINCT FROM dskit_g${k}`).join(' AND ')} GROUP BY dskit_k)`,
     'SELECT',
     columns.join(',\n'),
-    `FROM dskit_top JOIN (SELECT ${[...new Set([...groups, ...distinct])].join(', ')} FROM ${events}${where}) dskit_events_of_top`,
-    `ON ${groups.map((g, k) => `${g} IS NOT DISTINCT FROM dskit_g${k}`).join(' AND ')}`,
-    `GROUP BY ${topNames.join(', ')}`,
+    'FROM dskit_top JOIN dskit_distinct USING (dskit_k)',
     ...orderAndLimit(report),
   ];
 }
