@@ -97,14 +97,18 @@ function shapeOf(sample: Buffer): 'lines' | 'json' | 'csv' {
 /** Files from this size up are scanned by two threads when there are two cores. */
 export const SPLIT_FROM_BYTES = 64 << 20;
 
+/** The cores this process may use. */
+export function availableCores(): number {
+  return typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
+}
+
 /**
  * Where a plain file of lines splits between two threads (just after the first LF past its
  * middle), or null when it is not split: small, one core, gzip, JSON or CSV, or no line break
  * within a MiB of the middle.
  */
 function splitPoint(source: string, size: number, splitFrom: number): number | null {
-  const cores = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
-  if (size < splitFrom || cores < 2) return null;
+  if (size < splitFrom || availableCores() < 2) return null;
   const fd = fs.openSync(source, 'r');
   try {
     const head = Buffer.alloc(Math.min(65536, size));

@@ -267,6 +267,11 @@ export class EventStore {
     return new EventStore(instance, connection, dictionary);
   }
 
+  /** Another connection to the same database (its views included): a second report can run on it meanwhile. */
+  connect(): Promise<DuckDBConnection> {
+    return this.instance.connect();
+  }
+
   /** Rows appended since the last part. */
   get pendingRows(): number {
     return this.parts.pendingRows;

@@ -2,6 +2,8 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { availableCores } from '../../lib/events/load';
+import { OfflineEvents } from '../../lib/events/offline';
 import { OfflineError, runOffline, type OfflineRun } from '../../lib/events/offline-command';
 import { ProgressLine, progressText } from '../../lib/events/progress';
 
@@ -40,6 +42,18 @@ describe('runOffline', () => {
     expect(drawn[0]).toMatch(/^\r\x1b\[2Kreading events: [\d.]+ of [\d.]+ MB \(\d+%\), [\d,]+ lines, \d+ MB\/s, [\d,]+ lines\/s$/);
     expect(drawn[drawn.length - 1]).toBe('\r\x1b[2K');
     expect(messages.some((m) => m.startsWith('reading events'))).toBe(false);
+  });
+
+  it('runs two reports at a time on two cores, and one at a time with DSKIT_EVENTS_THREADS=1', async () => {
+    const runReports = jest.spyOn(OfflineEvents.prototype, 'runReports');
+    try {
+      const ids = ['top-source-ips', 'users-tried'] as const;
+      await runOffline(ids, ['export'], { cwd: dir, io: { err: () => {} }, noCache: true, env: { DSKIT_EVENTS_THREADS: '1' } });
+      await runOffline(ids, ['export'], { cwd: dir, io: { err: () => {} }, noCache: true, env: {} });
+      expect(runReports.mock.calls.map((c) => c[1])).toEqual([1, Math.min(2, availableCores())]);
+    } finally {
+      runReports.mockRestore();
+    }
   });
 
   it('names an unreadable gzip file (a problem, not bad usage)', () => {

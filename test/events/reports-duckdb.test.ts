@@ -2,7 +2,7 @@
  * Every report's DuckDB rendering run on the sample lines, with exact rows; and the SQL's
  * reading of each line cross-checked against the TypeScript parser's.
  */
-import { eventsSql, moduleOf, REPORTS, reportSql, type ReportId } from '../../lib/events';
+import { eventsSql, moduleOf, REPORT_IDS, REPORTS, reportSql, type ReportId } from '../../lib/events';
 import { LINES_TABLE, OfflineEvents, type Cell } from '../../lib/events/offline';
 import { parseEventLine } from '../../lib/events/parse';
 import { EDGE_CASES, NOISE, SAMPLES } from './samples';
@@ -102,6 +102,19 @@ describe('reports over the sample lines (DuckDB)', () => {
       [null, 3, 2],
     ]);
     expect(() => reportSql('source-countries', 'athena', LINES_TABLE)).toThrow('runs offline only');
+  });
+
+  it('runs reports two at a time on two connections: each one\'s rows, in the order asked', async () => {
+    const ids = [...REPORT_IDS].reverse();
+    const connect = jest.spyOn(db.store, 'connect');
+    const laned = await db.runReports(ids, 2);
+    expect(connect).toHaveBeenCalledTimes(1);
+    connect.mockRestore();
+    expect(laned.map((r) => r.id)).toEqual(ids);
+    for (const r of laned) expect([r.id, r.rows]).toEqual([r.id, (await db.runReport(r.id)).rows]);
+    // A failing report fails the call once both lanes stop; the database stays usable.
+    await expect(db.runReports(['top-source-ips', 'no-such-report' as ReportId, 'users-tried'], 2)).rejects.toThrow(/no-such-report/);
+    expect((await db.runReports(['users-tried'], 2))[0].rows).toEqual(rows['users-tried']);
   });
 
   it('gives the same rows from the one-statement SQL the clouds run as from the parse-once path', () => {
