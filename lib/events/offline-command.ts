@@ -59,10 +59,14 @@ function nothingParsed(summary: LoadSummary): string {
   );
 }
 
+/** Whether DuckDB ran out of its memory budget. */
+function isOutOfMemory(err: unknown): boolean {
+  return /Out of Memory Error|could not allocate block|failed to pin block/.test((err as Error)?.message ?? '');
+}
+
 /** DuckDB's out-of-memory error, as a line that says what to do. */
 function outOfMemory(err: unknown, limit: string): never {
-  const message = (err as Error)?.message ?? '';
-  if (/Out of Memory Error|could not allocate block|failed to pin block/.test(message)) {
+  if (isOutOfMemory(err)) {
     throw new OfflineError(`the reports needed more than DuckDB's ${limit} memory budget; run again with DSKIT_EVENTS_MEMORY=1GB (or more)`, false);
   }
   throw err;
@@ -121,8 +125,16 @@ async function runOfflineWithin(ids: readonly ReportId[], from: readonly string[
     if (summary.tooLong > 0) notes.push(`skipped ${plural(summary.tooLong, 'line')} longer than 1 MiB`);
     if (summary.untimed > 0) notes.push(`${plural(summary.untimed, 'event')} without a readable time: counted in every report, under an empty hour per host`);
     for (const note of notes) opts.io.err(note);
-    // Two reports at a time on two cores (DSKIT_EVENTS_THREADS=1: one at a time, one core).
-    const results = await db.runReports(ids, threads === '1' ? 1 : Math.min(2, availableCores()));
+    // Two reports at a time on two cores (DSKIT_EVENTS_THREADS=1: one at a time, one core). The
+    // two share DuckDB's memory budget: when they run out together, they run again one at a time.
+    const lanes = threads === '1' ? 1 : Math.min(2, availableCores());
+    let results: ReportResult[];
+    try {
+      results = await db.runReports(ids, lanes);
+    } catch (err) {
+      if (lanes === 1 || !isOutOfMemory(err)) throw err;
+      results = await db.runReports(ids, 1);
+    }
     return {
       results,
       notes,

@@ -223,14 +223,14 @@ function aggregateOf(c: ReportColumn, groupBy: readonly string[]): Aggregate | n
  * The report's SELECT with its top groups found first, for reports with a LIMIT and
  * COUNT(DISTINCT ...) that their order does not name (top source IPs, top ports, user names):
  * the groups are counted (COUNT, MIN and MAX too) and ordered without the distinct counts, the
- * first LIMIT of them kept and numbered; then only their events (a hash join on the kept groups)
- * are counted distinctly, per group number, and the two joined on it. The same rows as the
- * one-phase SELECT: every kept group has events, so it gets its distinct counts, and the order is
- * total over the groups (Report.orderBy promises it: each grouping column is ordered, or a
- * function of those that are, as a port's service is). DuckDB then hashes the top groups' values
- * only, keyed by one integer rather than every grouping column (top source IPs: 0.30 to 0.11
- * CPU-s at 500 MB, top ports 0.33 to 0.22). Null when the report does not qualify (an ORDER BY
- * term more than a column and a direction included).
+ * first LIMIT of them kept and numbered in that order; then only their events (a hash join on
+ * the kept groups) are counted distinctly, per group number, and the two joined on it. The same
+ * rows as the plain SELECT: every kept group has events, so it gets its distinct counts, and the
+ * order is total over the groups (Report.orderBy promises it: each grouping column is ordered,
+ * or a function of those that are, as a port's service is). DuckDB then hashes the top groups'
+ * values only, keyed by one integer rather than every grouping column (top source IPs: 0.30 to
+ * 0.11 CPU-s at 500 MB, top ports 0.33 in two phases to 0.22). Null when the report does not
+ * qualify (an ORDER BY term more than a column and a direction included).
  */
 function topFirstSelect(report: Report, events: string): string[] | null {
   const groups = report.groupBy;
@@ -261,15 +261,15 @@ function topFirstSelect(report: Report, events: string): string[] | null {
   aggregates.forEach((a, i) => {
     if (a.kind === 'min' || a.kind === 'max') topColumns.push(`${a.kind.toUpperCase()}(${a.column}) AS dskit_${i}`);
   });
-  // The numbers only label the kept groups; materialized, so both uses of dskit_top see the same ones.
-  topColumns.push('row_number() OVER () AS dskit_k');
   const counted = distinct.map((column, j) => `COUNT(DISTINCT ${column}) AS dskit_distinct_${j}`);
   const columns = report.columns.map((c, i) => {
     const a = aggregates[i];
     return `  ${a.kind === 'distinct' ? `dskit_distinct_${distinct.indexOf(a.column)}` : topValue(a, i)} AS ${c.name}`;
   });
   return [
-    `WITH dskit_top AS MATERIALIZED (SELECT ${topColumns.join(', ')} FROM ${events}${where} GROUP BY ${groups.join(', ')} ORDER BY ${topOrder.join(', ')} LIMIT ${report.limit}),`,
+    // The kept groups numbered by their order (a total one), so the numbers do not depend on the
+    // CTE being evaluated once; materialized all the same, so it is.
+    `WITH dskit_top AS MATERIALIZED (SELECT *, row_number() OVER (ORDER BY ${topOrder.join(', ')}) AS dskit_k FROM (SELECT ${topColumns.join(', ')} FROM ${events}${where} GROUP BY ${groups.join(', ')} ORDER BY ${topOrder.join(', ')} LIMIT ${report.limit})),`,
     `dskit_distinct AS (SELECT dskit_k, ${counted.join(', ')} FROM dskit_top JOIN (SELECT ${[...new Set([...groups, ...distinct])].join(', ')} FROM ${events}${where}) dskit_events_of_top ON ${groups.map((g, k) => `${g} IS NOT DISTINCT FROM dskit_g${k}`).join(' AND ')} GROUP BY dskit_k)`,
     'SELECT',
     columns.join(',\n'),

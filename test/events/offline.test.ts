@@ -56,6 +56,23 @@ describe('runOffline', () => {
     }
   });
 
+  it('runs the reports again one at a time when two at a time ran out of memory together', async () => {
+    const runReports = jest.spyOn(OfflineEvents.prototype, 'runReports');
+    runReports.mockRejectedValueOnce(new Error('Out of Memory Error: could not allocate block of size 256.0 KiB (256.0 MiB/256.0 MiB used)'));
+    try {
+      const run = await runOffline(['top-source-ips'], ['export'], { cwd: dir, io: { err: () => {} }, noCache: true, env: {} }).catch((e) => e);
+      if (availableCores() < 2) {
+        // One core: one lane from the start, so the failure is the one the user sees.
+        expect(run).toBeInstanceOf(OfflineError);
+        return;
+      }
+      expect(runReports.mock.calls.map((c) => c[1])).toEqual([2, 1]);
+      expect(run.results[0].rows).toEqual(result.results[0].rows);
+    } finally {
+      runReports.mockRestore();
+    }
+  });
+
   it('names an unreadable gzip file (a problem, not bad usage)', () => {
     expect(corrupt).toBeInstanceOf(OfflineError);
     expect((corrupt as OfflineError).usage).toBe(false);

@@ -106,14 +106,30 @@ describe('reports over the sample lines (DuckDB)', () => {
 
   it('runs reports two at a time on two connections: each one\'s rows, in the order asked', async () => {
     const ids = [...REPORT_IDS].reverse();
-    const connect = jest.spyOn(db.store, 'connect');
+    // Every connection it opens, and closes.
+    const closed: string[] = [];
+    const opened: Array<{ closeSync: () => void }> = [];
+    const realConnect = db.store.connect.bind(db.store);
+    const spied = jest.spyOn(db.store, 'connect').mockImplementation(async () => {
+      const connection = await realConnect();
+      const close = connection.closeSync.bind(connection);
+      connection.closeSync = () => {
+        closed.push('extra');
+        close();
+      };
+      opened.push(connection);
+      return connection;
+    });
     const laned = await db.runReports(ids, 2);
-    expect(connect).toHaveBeenCalledTimes(1);
-    connect.mockRestore();
+    expect([opened.length, closed]).toEqual([1, ['extra']]);
     expect(laned.map((r) => r.id)).toEqual(ids);
     for (const r of laned) expect([r.id, r.rows]).toEqual([r.id, (await db.runReport(r.id)).rows]);
-    // A failing report fails the call once both lanes stop; the database stays usable.
+    // A failing report stops the lanes taking more and fails the call once both stop; the database stays usable.
+    const started = jest.spyOn(db, 'runReport');
     await expect(db.runReports(['top-source-ips', 'no-such-report' as ReportId, 'users-tried'], 2)).rejects.toThrow(/no-such-report/);
+    expect(started.mock.calls.map((c) => c[0])).toEqual(['top-source-ips', 'no-such-report']);
+    started.mockRestore();
+    spied.mockRestore();
     expect((await db.runReports(['users-tried'], 2))[0].rows).toEqual(rows['users-tried']);
   });
 
