@@ -75,6 +75,10 @@ let keyEnd: usize = 0;
 let keyFound: usize = 0;
 let generation: u32 = 0;
 let pipes: usize = 0;
+/** Bars scan() keeps per line (into `pipes`): CEF's seven, or LEEF 2.0's five and the one after. */
+const PIPES_KEPT: u32 = 7;
+/** How many of them the line has before its LF. */
+let linePipes: u32 = 0;
 
 // The dictionary.
 // Slots of 8 bytes: the id (0: empty) and its hash, so a probe reads one place until the hash matches.
@@ -115,6 +119,9 @@ export function init(): void {
   for (let c: u32 = 0; c < 256; c++) store<u8>(keyChars + <usize>c, c - 48 < 10 || c - 65 < 26 || c - 97 < 26 || c == 95 ? 1 : 0);
   memos = heap.alloc(<usize>(ID_COLUMNS * MEMO_SLOTS) << 2);
   memory.fill(memos, 0, <usize>(ID_COLUMNS * MEMO_SLOTS) << 2);
+  addressMask = (1 << 12) - 1;
+  addresses = heap.alloc(<usize>(addressMask + 1) << 3);
+  memory.fill(addresses, 0, <usize>(addressMask + 1) << 3);
 }
 
 /** Where the caller copies a block of `size` bytes (lines, each ending with LF). */
@@ -166,6 +173,8 @@ export function arenaAt(): usize {
 export function resetDictionary(): void {
   memory.fill(table, 0, <usize>(tableMask + 1) << 3);
   memory.fill(memos, 0, <usize>(ID_COLUMNS * MEMO_SLOTS) << 2);
+  memory.fill(addresses, 0, <usize>(addressMask + 1) << 3);
+  addressCount = 0;
   entryCount = 0;
   arenaUsed = 0;
 }
@@ -210,28 +219,41 @@ export function scan(start: usize, end: usize, fallbackMs: f64, referenceMs: f64
     // Sixteen bytes at a time, the first of each: LF, |, CR, U+0000-U+0003 and backslash (0:
     // none; no line starts at address 0). Reads up to 15 bytes past the LF: the input has room.
     let q = p;
-    let pipe: usize = 0;
     let cr: usize = 0;
     let control: usize = 0;
     let backslash: usize = 0;
+    // The line's first PIPES_KEPT bars go straight into `pipes` (CEF's header has seven); past
+    // them, and past the rare bytes, a block costs two comparisons.
+    let pipeCount: u32 = 0;
     for (;;) {
       const v = v128.load(q);
       const lf = i8x16.bitmask(i8x16.eq(v, LF_x16));
       const before = lf != 0 ? (lf & -lf) - 1 : 0xffff;
-      const bars = i8x16.bitmask(i8x16.eq(v, PIPE_x16)) & before;
-      const crs = i8x16.bitmask(i8x16.eq(v, CR_x16)) & before;
-      const controls = i8x16.bitmask(i8x16.lt_u(v, FOUR_x16)) & before;
-      const backslashes = i8x16.bitmask(i8x16.eq(v, BACKSLASH_x16)) & before;
-      if (pipe == 0 && bars != 0) pipe = q + <usize>ctz(bars);
-      if (cr == 0 && crs != 0) cr = q + <usize>ctz(crs);
-      if (control == 0 && controls != 0) control = q + <usize>ctz(controls);
-      if (backslash == 0 && backslashes != 0) backslash = q + <usize>ctz(backslashes);
+      if (pipeCount < PIPES_KEPT) {
+        let bars = i8x16.bitmask(i8x16.eq(v, PIPE_x16)) & before;
+        while (bars != 0 && pipeCount < PIPES_KEPT) {
+          store<u32>(pipes + (<usize>pipeCount << 2), <u32>(q + <usize>ctz(bars)));
+          pipeCount++;
+          bars &= bars - 1;
+        }
+      }
+      const rare = i8x16.bitmask(v128.or(v128.or(i8x16.eq(v, CR_x16), i8x16.lt_u(v, FOUR_x16)), i8x16.eq(v, BACKSLASH_x16))) & before;
+      if (rare != 0) {
+        const crs = i8x16.bitmask(i8x16.eq(v, CR_x16)) & before;
+        const controls = i8x16.bitmask(i8x16.lt_u(v, FOUR_x16)) & before;
+        const backslashes = i8x16.bitmask(i8x16.eq(v, BACKSLASH_x16)) & before;
+        if (cr == 0 && crs != 0) cr = q + <usize>ctz(crs);
+        if (control == 0 && controls != 0) control = q + <usize>ctz(controls);
+        if (backslash == 0 && backslashes != 0) backslash = q + <usize>ctz(backslashes);
+      }
       if (lf != 0) {
         q += <usize>ctz(lf);
         break;
       }
       q += 16;
     }
+    const pipe: usize = pipeCount > 0 ? <usize>load<u32>(pipes) : 0;
+    linePipes = pipeCount;
     // As scan.ts: the event ends at the first CR (a CRLF line's CR, usually), and what follows
     // it is not read; U+0000-U+0003 before it are the TypeScript scanner's.
     const le = cr != 0 ? cr : q;
@@ -555,6 +577,89 @@ function internIn(column: i32, s: usize, e: usize): i32 {
   return found;
 }
 
+// Sources written as canonical IPv4 (four decimal octets, no leading zeros), by their 32-bit
+// value: each such text is the one text of its value, so one 8-byte slot (value, id) answers
+// where the dictionary's lookup reads the table, the entry and the arena (three cache misses
+// for each of a honeypot's thousands of sources).
+let addresses: usize = 0;
+let addressMask: u32 = 0;
+let addressCount: u32 = 0;
+
+/** The value of bytes [s, e) as canonical dotted-quad IPv4, or -1. */
+function ipv4Value(s: usize, e: usize): i64 {
+  const n = e - s;
+  if (n < 7 || n > 15) return -1;
+  let value: u32 = 0;
+  let octet: u32 = 0;
+  let digits = 0;
+  let dots = 0;
+  for (let i = s; i < e; i++) {
+    const c = byte(i);
+    if (c == 46) {
+      if (digits == 0 || dots == 3) return -1;
+      value = (value << 8) | octet;
+      octet = 0;
+      digits = 0;
+      dots++;
+    } else if (isDigit(c)) {
+      // A leading zero (`01`) is not canonical: a second text of the same value.
+      if (digits > 0 && octet == 0) return -1;
+      octet = octet * 10 + c - 48;
+      digits++;
+      if (octet > 255) return -1;
+    } else return -1;
+  }
+  if (dots != 3 || digits == 0) return -1;
+  return <i64>((value << 8) | octet);
+}
+
+// @ts-ignore: decorator
+@inline function addressSlot(key: u32): u32 {
+  const h = key * 0x9e3779b1;
+  return h ^ (h >>> 15);
+}
+
+/** The id of a source's text [s, e) (not empty): through its IPv4 value when it has one. */
+function internSource(s: usize, e: usize): i32 {
+  const value = ipv4Value(s, e);
+  if (value < 0) return intern(s, e);
+  const key = <u32>value;
+  let slot = addressSlot(key);
+  for (;;) {
+    slot &= addressMask;
+    const entry = load<u64>(addresses + (<usize>slot << 3));
+    const id = <i32>entry;
+    if (id == 0) break;
+    if (<u32>(entry >>> 32) == key) return id;
+    slot++;
+  }
+  const id = intern(s, e);
+  store<u64>(addresses + (<usize>slot << 3), (<u64>key << 32) | <u64><u32>id);
+  addressCount++;
+  if (addressCount * 2 > addressMask) growAddresses();
+  return id;
+}
+
+function growAddresses(): void {
+  const size = (addressMask + 1) << 1;
+  const grown = heap.alloc(<usize>size << 3);
+  memory.fill(grown, 0, <usize>size << 3);
+  const mask = size - 1;
+  for (let old: u32 = 0; old <= addressMask; old++) {
+    const entry = load<u64>(addresses + (<usize>old << 3));
+    if (<i32>entry == 0) continue;
+    let slot = addressSlot(<u32>(entry >>> 32));
+    for (;;) {
+      slot &= mask;
+      if (load<i32>(grown + (<usize>slot << 3)) == 0) break;
+      slot++;
+    }
+    store<u64>(grown + (<usize>slot << 3), entry);
+  }
+  addresses = grown;
+  addressMask = mask;
+}
+
 function add(s: usize, length: usize, h: u32, slot: u32): i32 {
   if (arenaUsed + length > arenaCapacity) {
     const capacity = max<usize>(arenaCapacity << 1, arenaUsed + length);
@@ -660,8 +765,9 @@ function bsdLength(i: usize, e: usize): usize {
   return k + 8 - i;
 }
 
-// Where findStamp found the stamp.
+// Where findStamp found the stamp, and its length.
 let stampStart: usize = 0;
+let stampLength: usize = 0;
 
 /** The stamp alternatives after `<PRI>`: with an RFC 5424 VERSION first, then without; 1 ISO, 2 BSD, 0 none. */
 function findStamp(s: usize, e: usize): i32 {
@@ -675,12 +781,16 @@ function findStamp(s: usize, e: usize): i32 {
   while (v < e && isDigit(byte(v)) && v - i < 2) v++;
   if (v > i && v < e && byte(v) == SPACE) {
     stampStart = v + 1;
-    if (isoLength(v + 1, e) > 0) return 1;
-    if (bsdLength(v + 1, e) > 0) return 2;
+    stampLength = isoLength(v + 1, e);
+    if (stampLength > 0) return 1;
+    stampLength = bsdLength(v + 1, e);
+    if (stampLength > 0) return 2;
   }
   stampStart = i;
-  if (isoLength(i, e) > 0) return 1;
-  if (bsdLength(i, e) > 0) return 2;
+  stampLength = isoLength(i, e);
+  if (stampLength > 0) return 1;
+  stampLength = bsdLength(i, e);
+  if (stampLength > 0) return 2;
   return 0;
 }
 
@@ -729,7 +839,7 @@ function monthAt(i: usize): i32 {
   return 0;
 }
 
-/** The time of the stamp of `kind` at ts (the event starts at e), as scan.ts's stampMillis. */
+/** The time of the stamp of `kind` at ts (the event starts at e; findStamp measured it), as scan.ts's stampMillis. */
 function stampMillis(kind: i32, ts: usize, e: usize, reference: f64, year: i32): f64 {
   if (kind == 1) {
     let i = ts + 19;
@@ -744,7 +854,7 @@ function stampMillis(kind: i32, ts: usize, e: usize, reference: f64, year: i32):
       }
       for (; place < 3; place++) millis *= 10;
     }
-    const stampEnd = ts + isoLength(ts, e);
+    const stampEnd = ts + stampLength;
     const offset = stampEnd - i >= 5 ? isoZone(i, stampEnd) : 0;
     return civilMillis(digitsAt(ts, 4), digitsAt(ts + 5, 2), digitsAt(ts + 8, 2), digitsAt(ts + 11, 2), digitsAt(ts + 14, 2), digitsAt(ts + 17, 2), millis, offset);
   }
@@ -810,16 +920,19 @@ function line(start: usize, le: usize, pipe: usize, fallbackMs: f64, referenceMs
     p0 = normalized + (pipe - markerStart);
   }
 
-  // Header fields: CEF has seven |-ended fields (marker included), LEEF five.
-  store<u32>(pipes, <u32>p0);
+  // Header fields: CEF has seven |-ended fields (marker included), LEEF five. scan() found the
+  // bars of a line without backslashes; a normalized text is searched here.
   const fieldCount = cef ? 6 : 4;
-  let at = p0;
-  for (let f = 1; f <= fieldCount; f++) {
-    at++;
-    while (at < ee && byte(at) != PIPE) at++;
-    if (at >= ee) return false;
-    store<u32>(pipes + (<usize>f << 2), <u32>at);
-  }
+  if (escaped) {
+    store<u32>(pipes, <u32>p0);
+    let at = p0;
+    for (let f = 1; f <= fieldCount; f++) {
+      at++;
+      while (at < ee && byte(at) != PIPE) at++;
+      if (at >= ee) return false;
+      store<u32>(pipes + (<usize>f << 2), <u32>at);
+    }
+  } else if (linePipes <= <u32>fieldCount || <usize>load<u32>(pipes + (<usize>fieldCount << 2)) >= ee) return false;
   const p1 = <usize>load<u32>(pipes + 4);
   const p2 = <usize>load<u32>(pipes + 8);
   const p3 = <usize>load<u32>(pipes + 12);
@@ -832,8 +945,11 @@ function line(start: usize, le: usize, pipe: usize, fallbackMs: f64, referenceMs
     // the TypeScript scanner reads the line; otherwise (a | inside a value, as in a firewall
     // rule named "Block Administrative Share | SMB") the attributes start after the event id.
     if (byte(pipe - 3) == 50) {
-      let p5 = p4 + 1;
-      while (p5 < ee && byte(p5) != PIPE) p5++;
+      let p5 = ee;
+      if (escaped) {
+        p5 = p4 + 1;
+        while (p5 < ee && byte(p5) != PIPE) p5++;
+      } else if (linePipes > 5) p5 = min<usize>(<usize>load<u32>(pipes + 20), ee);
       if (p5 < ee && isDelimiterField(p4 + 1, p5)) return false;
     }
     leefPairs(p4 + 1, ee);
@@ -844,7 +960,6 @@ function line(start: usize, le: usize, pipe: usize, fallbackMs: f64, referenceMs
   const stampKind = findStamp(start, markerStart);
   if (stampKind == 0) return false;
   const ts = stampStart;
-  const stampLength = stampKind == 1 ? isoLength(ts, markerStart) : bsdLength(ts, markerStart);
   if (!tokenAfter(ts + stampLength, markerStart)) return false;
   const hostStart = spanStart;
   const hostEnd = spanEnd;
@@ -888,7 +1003,7 @@ function line(start: usize, le: usize, pipe: usize, fallbackMs: f64, referenceMs
   putId(3, headerId(3, p2 + 1, p3));
   putId(4, name);
   // Sources are many (a honeypot sees thousands): a memo would mostly miss, so straight to the table.
-  putId(5, valueOf(K_SRC) ? intern(valueStart, valueEnd) : 0);
+  putId(5, valueOf(K_SRC) ? internSource(valueStart, valueEnd) : 0);
   putId(6, valueId(K_DST, 6));
   putId(7, valueId(K_PROTO, 7));
   putId(8, valueId(K_ACT, 8));
