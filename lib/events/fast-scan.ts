@@ -10,18 +10,11 @@
  * `DSKIT_EVENTS_SCANNER=js` (LoadOptions.scanner) turns the fast path off: the differential tests
  * and the bench compare the two.
  */
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { EventScanner } from './scan';
+import { instantiate, type ModuleMemory } from './wasm-module';
 
-// Node has WebAssembly; TypeScript declares it only in the DOM lib, which this project does not load.
-declare const WebAssembly: {
-  readonly Module: new (bytes: Uint8Array) => object;
-  readonly Instance: new (module: object, imports: Record<string, Record<string, unknown>>) => { readonly exports: unknown };
-};
-
-interface ScannerExports {
-  readonly memory: { readonly buffer: ArrayBuffer };
+interface ScannerExports extends ModuleMemory {
   readonly ROWS: { readonly value: number };
   readonly ID_COLUMNS: { readonly value: number };
   readonly NUMBER_COLUMNS: { readonly value: number };
@@ -43,8 +36,6 @@ interface ScannerExports {
 
 /** The compiled module's file (built by `npm run build:wasm`). */
 export const SCANNER_WASM = path.join(__dirname, 'wasm', 'scanner.wasm');
-
-let compiled: object | undefined;
 
 /** Which scanner reads plain lines: the WebAssembly fast path (handing odd lines to TypeScript), or TypeScript alone. */
 export type ScannerKind = 'wasm' | 'js';
@@ -110,15 +101,7 @@ export class FastLineScanner {
     private readonly scanner: EventScanner,
     private readonly dictionaryLimit: number,
   ) {
-    compiled ??= new WebAssembly.Module(fs.readFileSync(SCANNER_WASM));
-    const instance = new WebAssembly.Instance(compiled, {
-      env: {
-        abort: () => {
-          throw new Error('the module aborted');
-        },
-      },
-    });
-    this.x = instance.exports as ScannerExports;
+    this.x = instantiate<ScannerExports>(SCANNER_WASM);
     this.x.init();
     this.stride = this.x.ROWS.value;
   }

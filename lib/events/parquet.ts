@@ -30,8 +30,8 @@ export type ParquetColumn =
       readonly kind: 'text';
       /** The dictionary, in index order. */
       readonly members: readonly string[];
-      /** Per row: member index + 1; 0 is NULL. */
-      readonly codes: Uint32Array;
+      /** The present rows' member indices as RLE_DICTIONARY values (dictionaryIndices); empty without members. */
+      readonly indices: Uint8Array;
     })
   | (ColumnBase & {
       readonly kind: 'bigint' | 'timestamp';
@@ -178,7 +178,7 @@ class CompactWriter {
 }
 
 /** The bit width of indices below `count` (at least 1). */
-function bitWidth(count: number): number {
+export function bitWidth(count: number): number {
   let width = 1;
   while (count > 2 ** width) width++;
   return width;
@@ -211,7 +211,7 @@ function definitionLevels(present: Uint8Array, rows: number): Buffer {
 }
 
 /** The present rows' codes - 1 as RLE_DICTIONARY values: bit width, then one bit-packed run. */
-function dictionaryIndices(codes: Uint32Array, rows: number, count: number, members: number): Buffer {
+export function dictionaryIndices(codes: Uint32Array, rows: number, count: number, members: number): Buffer {
   const width = bitWidth(members);
   const groups = Math.ceil(count / 8);
   const out = Buffer.alloc(1 + 10 + groups * width);
@@ -268,8 +268,13 @@ interface ChunkMeta {
   readonly encodings: readonly number[];
 }
 
-/** Writes `rows` rows of `columns` to `file` as a Parquet file of one row group. */
-export function writeParquet(file: string, rows: number, columns: readonly ParquetColumn[]): void {
+/**
+ * Writes `rows` rows of `columns` to `file` as a Parquet file of one row group. A column given as
+ * a function is made just before it is written, and its buffers need live only until the next
+ * column is made (the WebAssembly encoder's views into its memory).
+ */
+export function writeParquet(file: string, rows: number, sources: ReadonlyArray<ParquetColumn | (() => ParquetColumn)>): void {
+  const columns: ParquetColumn[] = [];
   const fd = fs.openSync(file, 'w');
   try {
     let offset = 0;
@@ -280,7 +285,9 @@ export function writeParquet(file: string, rows: number, columns: readonly Parqu
     };
     write(Buffer.from('PAR1', 'latin1'));
     const chunks: ChunkMeta[] = [];
-    for (const column of columns) {
+    for (const source of sources) {
+      const column = typeof source === 'function' ? source() : source;
+      columns.push(column);
       const start = offset;
       let dictionaryOffset = -1;
       let encodings: number[];
@@ -292,7 +299,7 @@ export function writeParquet(file: string, rows: number, columns: readonly Parqu
           dictionaryOffset = offset;
           write(pageHeader(PAGE_DICTIONARY, dictionary.length, column.members.length, ENCODING_PLAIN));
           write(dictionary);
-          page = [levels, dictionaryIndices(column.codes, rows, column.count, column.members.length)];
+          page = [levels, column.indices];
           encodings = [ENCODING_PLAIN, ENCODING_RLE, ENCODING_RLE_DICTIONARY];
         } else {
           // No text in this part: NULLs only, no dictionary.

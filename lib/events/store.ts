@@ -16,7 +16,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import type { Dictionary } from './dictionary';
-import { writeParquet, type ParquetColumn } from './parquet';
+import { bitWidth, dictionaryIndices, writeParquet, type ParquetColumn } from './parquet';
+import { PartEncoder } from './part-encoder';
 import { EVENT_COLUMNS } from './relation';
 import { INTEGER_COLUMNS, TEXT_COLUMNS, type EventBatch, type IntegerColumn, type TextColumn } from './scan';
 
@@ -131,6 +132,14 @@ export interface StoreOptions {
   readonly threads?: number;
 }
 
+export interface PartWriterOptions {
+  /** Which encoder writes the columns: the WebAssembly module, or TypeScript. @default wasm */
+  readonly encoder?: 'wasm' | 'js';
+}
+
+/** No bytes: a text column without members has no dictionary indices. */
+const NO_BYTES = new Uint8Array(0);
+
 /**
  * Scanned batches into Parquet parts, with no DuckDB: what a scanning worker thread needs too
  * (lib/events/scan-worker.ts). A part's texts are written from this writer's dictionary.
@@ -139,8 +148,15 @@ export class PartWriter {
   private readonly pending = new PendingPart();
   /** Per dictionary id, its member index + 1 in the column being written (0: not yet seen). */
   private memberOf = new Uint32Array(0);
+  /** Encodes the columns (null: TypeScript does, as the tests compare). */
+  private readonly encoder: PartEncoder | null;
 
-  constructor(private readonly dictionary: Dictionary) {}
+  constructor(
+    private readonly dictionary: Dictionary,
+    opts: PartWriterOptions = {},
+  ) {
+    this.encoder = (opts.encoder ?? 'wasm') === 'wasm' ? new PartEncoder() : null;
+  }
 
   /** Rows appended since the last part. */
   get pendingRows(): number {
@@ -153,17 +169,44 @@ export class PartWriter {
   }
 
   /**
-   * A text column of the part: its dictionary ids turned, in place, into dictionary member
-   * indices + 1 (0 stays NULL), the members in index order, and which rows are present. Texts
-   * equal once decoded (two invalid UTF-8 byte strings both read as U+FFFD) share a member, as
-   * they are the same VARCHAR.
+   * A text column of the part: its dictionary ids as member codes (by first appearance), the
+   * members in code order, and which rows are present. Texts equal once decoded (two invalid
+   * UTF-8 byte strings both read as U+FFFD) share a member, as they are the same VARCHAR: only
+   * texts holding U+FFFD can, so only a column with two of those equal is numbered here in
+   * TypeScript rather than by the encoder.
    */
   private textColumn(name: string, ids: Uint32Array, rows: number): ParquetColumn {
+    const encoder = this.encoder;
+    if (encoder !== null) {
+      const encoded = encoder.text(ids, rows, this.dictionary.count + 1);
+      const members = new Array<string>(encoded.memberIds.length);
+      let replaced: Set<string> | null = null;
+      let clash = false;
+      for (let m = 0; m < members.length && !clash; m++) {
+        const text = this.dictionary.text(encoded.memberIds[m])!;
+        members[m] = text;
+        if (text.includes('\uFFFD')) {
+          replaced ??= new Set();
+          clash = replaced.has(text);
+          replaced.add(text);
+        }
+      }
+      if (!clash) {
+        const indices = members.length > 0 ? encoded.indices(bitWidth(members.length)) : NO_BYTES;
+        return { name, kind: 'text', members, present: encoded.present, count: encoded.count, indices };
+      }
+    }
+    return this.textColumnInTypeScript(name, ids, rows);
+  }
+
+  /** textColumn's numbering in TypeScript (the ids stay as they are: name and reason share them). */
+  private textColumnInTypeScript(name: string, ids: Uint32Array, rows: number): ParquetColumn {
     if (this.memberOf.length <= this.dictionary.count) this.memberOf = new Uint32Array(Math.max(this.dictionary.count + 1, this.memberOf.length * 2));
     const memberOf = this.memberOf;
     const members: string[] = [];
     const seen: number[] = [];
     const byText = new Map<string, number>();
+    const codes = new Uint32Array(rows);
     const present = new Uint8Array(Math.ceil(rows / 8) + 1);
     let count = 0;
     for (let r = 0; r < rows; r++) {
@@ -180,12 +223,13 @@ export class PartWriter {
         memberOf[id] = code;
         seen.push(id);
       }
-      ids[r] = code;
+      codes[r] = code;
       present[r >> 3] |= 1 << (r & 7);
       count++;
     }
     for (const id of seen) memberOf[id] = 0;
-    return { name, kind: 'text', members, codes: ids, present, count };
+    const indices = members.length > 0 ? dictionaryIndices(codes, rows, count, members.length) : NO_BYTES;
+    return { name, kind: 'text', members, present, count, indices };
   }
 
   /** Writes the pending rows as a Parquet part (nothing when none) and starts a new one; returns the part's rows. */
@@ -193,10 +237,10 @@ export class PartWriter {
     const part = this.pending;
     const rows = part.rows;
     if (rows === 0) return 0;
-    const texts = TEXT_COLUMNS.map((name, i) => this.textColumn(name, part.text[i], rows));
-    const columns = PART_COLUMNS.map((name, i): ParquetColumn => {
+    // Each column is encoded just before it is written (the encoder's output is a view into its memory).
+    const columns = PART_COLUMNS.map((name, i) => (): ParquetColumn => {
       const source = PART_SOURCES[i];
-      if (source.kind === 'text') return { ...texts[source.index], name };
+      if (source.kind === 'text') return this.textColumn(name, part.text[source.index], rows);
       return source.kind === 'time' ? this.timeColumn(name, rows, source.hour) : this.integerColumn(name, rows, source.index);
     });
     fs.mkdirSync(path.dirname(file), { recursive: true });
@@ -207,9 +251,10 @@ export class PartWriter {
 
   /** The event's time (or its hour) as TIMESTAMP microseconds. */
   private timeColumn(name: string, rows: number, hour: boolean): ParquetColumn {
+    const eventMs = this.pending.eventMs;
+    if (this.encoder !== null) return { name, kind: 'timestamp', ...this.encoder.time(eventMs, rows, hour) };
     const present = new Uint8Array(Math.ceil(rows / 8) + 1);
     const values = new Int32Array(rows * 2);
-    const eventMs = this.pending.eventMs;
     let count = 0;
     for (let r = 0; r < rows; r++) {
       const ms = eventMs[r];
@@ -221,13 +266,14 @@ export class PartWriter {
     return { name, kind: 'timestamp', present, values, count };
   }
 
-  /** An integer column as BIGINT (NaN is NULL, unless the value is one of the exact ones beyond 2^53). */
+  /** An integer column as BIGINT (NaN is NULL, unless the value is one of the exact ones beyond 2^53: those are written here). */
   private integerColumn(name: string, rows: number, index: number): ParquetColumn {
+    const doubles = this.pending.integer[index];
+    const exact = this.pending.exact[index];
+    if (this.encoder !== null && exact.size === 0) return { name, kind: 'bigint', ...this.encoder.bigint(doubles, rows) };
     const present = new Uint8Array(Math.ceil(rows / 8) + 1);
     const values = new Int32Array(rows * 2);
     const int64 = new BigInt64Array(values.buffer);
-    const doubles = this.pending.integer[index];
-    const exact = this.pending.exact[index];
     let count = 0;
     for (let r = 0; r < rows; r++) {
       const x = doubles[r];
@@ -241,7 +287,6 @@ export class PartWriter {
     }
     return { name, kind: 'bigint', present, values, count };
   }
-
 }
 
 /** The scanned events' parts, and the DuckDB that reads them. */

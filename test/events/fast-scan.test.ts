@@ -2,7 +2,7 @@
  * The WebAssembly fast path (lib/events/wasm/scanner.ts) reads every line it takes exactly as
  * the TypeScript scanner does, and hands back the rest: every parsed column of every sample,
  * edge case, generated odd line and benchmark-shaped line, side by side with the fast path off
- * (DSKIT_EVENTS_SCANNER=js). The committed scanner.wasm is what its source builds.
+ * (DSKIT_EVENTS_SCANNER=js). The committed modules (scanner.wasm, encoder.wasm) are what their sources build.
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -12,6 +12,7 @@ import { writeEventData } from '../../bench/events-data';
 import { Dictionary } from '../../lib/events/dictionary';
 import { FastLineScanner, SCANNER_WASM, type ScannerKind } from '../../lib/events/fast-scan';
 import { SourceReader } from '../../lib/events/load';
+import { ENCODER_WASM } from '../../lib/events/part-encoder';
 import { EVENTS_TABLE, OfflineEvents, type Cell } from '../../lib/events/offline';
 import { EventScanner } from '../../lib/events/scan';
 import { oddLines, plainOddLines } from './corpus';
@@ -186,15 +187,24 @@ describe("the module's dictionary starting afresh", () => {
   });
 });
 
-describe('scanner.wasm', () => {
-  it('is what `npm run build:wasm` builds from lib/events/wasm/scanner.ts', () => {
-    const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'dskit-wasm-')), 'scanner.wasm');
-    const script = (JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts['build:wasm'];
-    const args = script.split(' ').slice(1).map((a) => (a === 'lib/events/wasm/scanner.wasm' ? out : a));
+describe('the committed WebAssembly modules', () => {
+  // Each command of `npm run build:wasm` builds one module: run it with a scratch output, compare.
+  const script = (JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts['build:wasm'];
+  const commands = script.split(' && ').map((c) => c.split(' '));
+  it('are the ones `npm run build:wasm` builds: scanner.wasm and encoder.wasm', () => {
+    expect(commands.map((c) => path.basename(c[c.indexOf('-o') + 1]))).toEqual(['scanner.wasm', 'encoder.wasm']);
+    expect(path.join(ROOT, commands[0][commands[0].indexOf('-o') + 1])).toBe(SCANNER_WASM);
+    expect(path.join(ROOT, commands[1][commands[1].indexOf('-o') + 1])).toBe(ENCODER_WASM);
+  });
+  it.each(commands.map((c) => [path.basename(c[c.indexOf('-o') + 1]), c] as const))('%s is what its source builds', (_name, command) => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dskit-wasm-'));
+    const committed = command[command.indexOf('-o') + 1];
+    const out = path.join(dir, path.basename(committed));
+    const args = command.slice(1).map((a) => (a === committed ? out : a));
     const built = spawnSync(process.execPath, [path.join(ROOT, 'node_modules', 'assemblyscript', 'bin', 'asc.js'), ...args], { cwd: ROOT, encoding: 'utf8' });
     expect(built.stderr).toBe('');
     expect(built.status).toBe(0);
-    expect(fs.readFileSync(out).equals(fs.readFileSync(SCANNER_WASM))).toBe(true);
-    fs.rmSync(path.dirname(out), { recursive: true, force: true });
+    expect(fs.readFileSync(out).equals(fs.readFileSync(path.join(ROOT, committed)))).toBe(true);
+    fs.rmSync(dir, { recursive: true, force: true });
   }, 60_000);
 });

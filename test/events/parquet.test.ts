@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { writeParquet, type ParquetColumn } from '../../lib/events/parquet';
+import { dictionaryIndices, writeParquet, type ParquetColumn } from '../../lib/events/parquet';
 
 /** int64 columns from (bigint | null)[]. */
 function int64Column(name: string, kind: 'bigint' | 'timestamp', values: ReadonlyArray<bigint | null>): ParquetColumn {
@@ -38,7 +38,7 @@ function textColumn(name: string, values: ReadonlyArray<string | null>): Parquet
     present[r >> 3] |= 1 << (r & 7);
     count++;
   });
-  return { name, kind: 'text', members, codes, present, count };
+  return { name, kind: 'text', members, present, count, indices: members.length > 0 ? dictionaryIndices(codes, values.length, count, members.length) : new Uint8Array(0) };
 }
 
 describe('Parquet parts', () => {
