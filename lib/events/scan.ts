@@ -94,6 +94,8 @@ const MEMO_COUNT = KEYS.length + 6;
 const MEMO_SLOTS = 1024;
 
 // Local copies: an imported binding is read through a getter on every access.
+/** Slots of takeRows' signature id cache, less one. */
+const SIGNATURE_SLOTS_MASK = (1 << 12) - 1;
 const RANGE_LOW = MODULE_RANGES.flatMap((m) => m.ranges.map(([low]) => low));
 const RANGE_HIGH = MODULE_RANGES.flatMap((m) => m.ranges.map(([, high]) => high));
 const RANGE_MODULE = MODULE_RANGES.flatMap((m, i) => m.ranges.map(() => i));
@@ -171,6 +173,9 @@ export class EventScanner {
   private readonly formatLeef: number;
   private readonly moduleIds: number[];
   private readonly serviceIds = new Uint32Array(65536);
+  /** takeRows' cache of signature ids' modules (keys NaN until set). */
+  private readonly signatureKeys = new Float64Array(SIGNATURE_SLOTS_MASK + 1).fill(Number.NaN);
+  private readonly signatureModules = new Uint32Array(SIGNATURE_SLOTS_MASK + 1);
   private managerChecked = new Uint8Array(1024);
   private managerFlag = new Uint8Array(1024);
   private readonly hostIdHosts = new Map<number, number>();
@@ -238,22 +243,52 @@ export class EventScanner {
     const { format, module, service, source_country: country, src, product } = text;
     const { signature_id: signatureId, dpt } = integer;
     const serviceIds = this.serviceIds;
+    const { formatCef, formatLeef, signatureKeys, signatureModules } = this;
+    const system = this.moduleIds[EVENT_MODULES.length - 1];
+    let lastProduct = -1;
+    let lastIsManager = false;
     let r = 0;
     while (r < count) {
       const at = batch.rows;
       const n = Math.min(count - r, this.capacity - at);
       for (let c = 0; c < textColumns.length; c++) translateIds(textColumns[c], at, ids, c * stride + r, n, translate);
       for (let c = 0; c < numberColumns.length; c++) numberColumns[c].set(numbers.subarray(c * stride + r, c * stride + r + n), at);
-      for (let i = at; i < at + n; i++) {
-        format[i] = formats[r + i - at] === 1 ? this.formatCef : this.formatLeef;
+      // The columns from tables here, one tight pass each (as above).
+      const end = at + n;
+      const shift = r - at;
+      for (let i = at; i < end; i++) format[i] = formats[i + shift] === 1 ? formatCef : formatLeef;
+      for (let i = at; i < end; i++) {
+        const p = product[i];
+        if (p !== lastProduct) {
+          lastProduct = p;
+          lastIsManager = p !== 0 && this.isManager(p);
+        }
+        if (lastIsManager) {
+          module[i] = system;
+          continue;
+        }
+        // A signature id's module through a direct-mapped cache (NaN never equals its key, so it always searches).
         const sig = signatureId[i];
-        module[i] = this.moduleId(Number.isNaN(sig) ? null : sig, product[i]);
+        const slot = (sig >>> 0) & SIGNATURE_SLOTS_MASK;
+        if (signatureKeys[slot] === sig) module[i] = signatureModules[slot];
+        else {
+          const found = this.moduleId(Number.isNaN(sig) ? null : sig, 0);
+          signatureKeys[slot] = sig;
+          signatureModules[slot] = found;
+          module[i] = found;
+        }
+      }
+      for (let i = at; i < end; i++) {
         const port = dpt[i];
         service[i] = port >= 0 && port < 65536 ? serviceIds[port] : 0;
+      }
+      for (let i = at; i < end; i++) {
         const source = src[i];
         country[i] = source === 0 ? 0 : this.countryId(source);
-        if (Number.isNaN(eventMs[i])) this.untimed += 1;
       }
+      let untimed = 0;
+      for (let i = at; i < end; i++) if (Number.isNaN(eventMs[i])) untimed++;
+      this.untimed += untimed;
       batch.rows = at + n;
       this.events += n;
       r += n;

@@ -169,6 +169,22 @@ describe("the module's dictionary starting afresh", () => {
     expect(wasm.rows).toEqual(js.rows);
   });
 
+  it("gives each signature id its module when ids share a slot of takeRows' cache, and a manager's events the system module", () => {
+    // 21 (firewall), 4117 (no module's range: system) and 2002965 (integrity monitoring) all fall in slot 21 of 4,096.
+    const signatures = [21, 4117, 2002965, 21, 21, 2002965, 4117, 1000021, 40];
+    const lines = signatures.flatMap((sig, i) => [
+      `<134>Nov 27 05:00:0${i} web-1 CEF:0|Trend Micro|Deep Security Agent|20.0|${sig}|Event ${sig}|5|src=192.0.2.${i} dpt=22`,
+      `<134>Nov 27 05:00:0${i} dsm CEF:0|Trend Micro|Deep Security Manager|20.0|${sig}|Event ${sig}|5|src=192.0.2.${i}`,
+    ]);
+    const wasm = scannedRows(lines.join('\n'), 'wasm');
+    expect(wasm.rows).toEqual(scannedRows(lines.join('\n'), 'js').rows);
+    const modules = new Map(wasm.rows.map((r) => JSON.parse(r) as { signature_id: number; product: string; module: string }).map((r) => [`${r.product} ${r.signature_id}`, r.module]));
+    expect(modules.get('Deep Security Agent 21')).toBe('firewall');
+    expect(modules.get('Deep Security Agent 4117')).toBe('system');
+    expect(modules.get('Deep Security Agent 2002965')).toBe('integrity-monitoring');
+    expect(modules.get('Deep Security Manager 21')).toBe('system');
+  });
+
   it('keeps every source as written: IPv4 is looked up by its value only when written canonically', () => {
     // Texts of one value written differently must stay different sources; texts that are no IPv4 go by their bytes.
     const sources = ['10.0.0.1', '010.0.0.1', '10.0.0.01', '10.00.0.1', '10.0.0.0', '0.0.0.0', '255.255.255.255', '10.0.0.256', '256.0.0.1', '1.2.3', '1.2.3.4.5', '1..2.3', '.1.2.3', '1.2.3.', '::1', '2001:db8::1', 'a.b.c.d', '1.2.3.4x', '11.22.33.44'];
