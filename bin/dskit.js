@@ -1,4 +1,4 @@
 #!/usr/bin/env node
-// The package's `dskit` bin: TypeScript runs through tsx's require hook (no build step).
-require('tsx/cjs');
+// The package's `dskit` bin: TypeScript runs through tsx's require hook (no build step; see register.js).
+require('./register');
 require('./dskit.ts');

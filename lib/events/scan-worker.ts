@@ -70,10 +70,11 @@ export function scanRange(range: ScanRange, onProgress: (bytes: number, lines: n
 
 export type WorkerMessage = { readonly progress: { readonly bytes: number; readonly lines: number } } | { readonly done: ScanRangeResult } | { readonly failed: string };
 
-/** Runs scanRange in a worker thread (TypeScript through tsx, as the CLI runs). */
+/** Runs scanRange in a worker thread (TypeScript through bin/register.js, as the CLI runs). */
 export function scanRangeInWorker(range: ScanRange, onProgress: (bytes: number, lines: number) => void): Promise<ScanRangeResult> {
   const { Worker } = require('node:worker_threads') as typeof import('node:worker_threads');
-  const bootstrap = `require(${JSON.stringify(require.resolve('tsx/cjs'))}); require(${JSON.stringify(path.join(__dirname, 'scan-worker.ts'))});`;
+  // The worker loads TypeScript as the CLI does (bin/register.js: tsx, dependencies as Node loads them).
+  const bootstrap = `require(${JSON.stringify(path.join(__dirname, '..', '..', 'bin', 'register.js'))}); require(${JSON.stringify(path.join(__dirname, 'scan-worker.ts'))});`;
   return new Promise((resolve, reject) => {
     const worker = new Worker(bootstrap, { eval: true, workerData: { dskitScanRange: range } });
     let settled = false;
