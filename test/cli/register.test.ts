@@ -1,7 +1,7 @@
 /**
  * bin/register.js: the CLI's require hook. The project's files go through tsx; dependencies'
  * `.js` files load as Node loads them (tsx's ES module lexer over every one cost CPU for nothing),
- * except an ES module dependency, which Node 20 refuses to require and tsx turns into CommonJS.
+ * except an ES module Node refuses to require (before 20.19), which tsx turns into CommonJS.
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -11,11 +11,11 @@ import * as path from 'node:path';
 const ROOT = path.resolve(__dirname, '..', '..');
 const REGISTER = path.join(ROOT, 'bin', 'register.js');
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const { dependencyAwareLoader } = require(REGISTER) as {
+const { dependencyAwareLoader } = require(path.join(ROOT, 'bin', 'dependency-loader.js')) as {
   dependencyAwareLoader: (node: (m: unknown, f: string) => void, tsx: (m: unknown, f: string) => void) => (m: unknown, f: string) => void;
 };
 
-describe('bin/register.js', () => {
+describe('bin/register.js (its loader: bin/dependency-loader.js)', () => {
   const dependency = path.join(path.sep, 'app', 'node_modules', 'dep', 'index.js');
   const own = path.join(path.sep, 'app', 'lib', 'own.js');
 
@@ -30,9 +30,9 @@ describe('bin/register.js', () => {
     expect(calls).toEqual([`tsx ${own}`, `node ${dependency}`]);
   });
 
-  it('hands a dependency Node refuses as an ES module to tsx, and rethrows any other error', () => {
+  it('hands a dependency Node refuses as an ES module to tsx, and rethrows any other error (or a refusal of another file)', () => {
     const calls: string[] = [];
-    const esm = Object.assign(new Error('require() of ES Module'), { code: 'ERR_REQUIRE_ESM' });
+    const esm = Object.assign(new Error(`require() of ES Module ${dependency} from /app/x.js not supported.`), { code: 'ERR_REQUIRE_ESM' });
     const load = dependencyAwareLoader(
       () => {
         throw esm;
@@ -48,6 +48,15 @@ describe('bin/register.js', () => {
       (_m, f) => void calls.push(`tsx again ${f}`),
     );
     expect(() => failing({}, dependency)).toThrow(SyntaxError);
+    // A refusal of another file (a require inside this one, after it began to run) is not this file's to retry.
+    const nested = Object.assign(new Error('require() of ES Module /app/node_modules/other/index.js from /app/x.js not supported.'), { code: 'ERR_REQUIRE_ESM' });
+    const inner = dependencyAwareLoader(
+      () => {
+        throw nested;
+      },
+      (_m, f) => void calls.push(`tsx nested ${f}`),
+    );
+    expect(() => inner({}, dependency)).toThrow(nested);
     expect(calls).toEqual([`tsx ${dependency}`]);
   });
 

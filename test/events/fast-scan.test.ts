@@ -104,6 +104,46 @@ describe('the WebAssembly fast path reads lines as the TypeScript scanner does',
     expect(reader.lines).toBe(fast.linesTaken + fast.linesHandedBack - splitter.tooLong);
   });
 
+  it('takes lines with backslashes (read from their normalized text) and lines with a CR in the header, as the TypeScript scanner reads them', () => {
+    const cef = '<134>Nov 27 05:00:00 web-1 CEF:0|Trend Micro|Deep Security Agent|20.0|';
+    const leef = '<134>1 2024-11-27T07:40:00Z web-1 ds_agent - - - LEEF:2.0|Trend Micro|Deep Security Agent|20.0|';
+    // Escaped bars and backslashes in the header and in values: the bars scan() saw are not the header's.
+    const escaped = [
+      `${cef}21|Deny \\| Reset|5|src=192.0.2.1 act=a\\|b dpt=22`,
+      `${cef}21|Deny\\\\x|5|src=192.0.2.2 act=x\\=y dpt=23`,
+      `<134>Nov 27 05:00:00 web-1 CEF:0|Trend \\| Micro|Deep Security Agent|20.0|21|Deny|5|src=192.0.2.3`,
+      `${leef}1008610|cat=Firewall\tname=a\\|b\tsrc=192.0.2.4\tdstPort=445`,
+      `<134>1 2024-11-27T07:40:00Z web-1 ds_agent - - - LEEF:1.0|Trend Micro|Deep\\|Agent|20.0|21|src=192.0.2.5\tact=a\\\\b`,
+    ];
+    // A CR ends the event: in the header, the fields after it are missing (the line is no event) or cut short.
+    const carriageReturns = [`${cef}21|Deny\r|5|src=192.0.2.6 dpt=22`, `${cef}21\r|Deny|5|src=192.0.2.7`, `${leef}21\r|cat=x\tsrc=192.0.2.8`, `${cef}21|Deny|5\r|src=192.0.2.9`, `${cef}21|Deny|5|src=192.0.2.10\r dpt=9`];
+    const read = (kind: ScannerKind, lines: readonly string[]) => {
+      const dictionary = new Dictionary();
+      const rows: string[] = [];
+      const scanner = new EventScanner({
+        dictionary,
+        onBatch: (batch) => {
+          for (let r = 0; r < batch.rows; r++) rows.push(JSON.stringify({ ...Object.fromEntries(Object.entries(batch.text).map(([c, ids]) => [c, dictionary.text(ids[r])])), ...Object.fromEntries(Object.entries(batch.integer).map(([c, v]) => [c, v[r]])) }));
+        },
+      });
+      const splitter = new SourceReader(scanner, Number.NaN, Date.UTC(2024, 11, 1)).lineSplitter(undefined, kind);
+      splitter.push(Buffer.from(lines.join('\n') + '\n'));
+      splitter.end();
+      scanner.flush();
+      return { rows: rows.sort(), fast: kind === 'wasm' ? FastLineScanner.for(scanner) : null };
+    };
+    // Every escaped line is the module's: none is handed back.
+    const escapedRead = read('wasm', escaped);
+    expect(escapedRead.rows).toEqual(read('js', escaped).rows);
+    expect(escapedRead.fast!.linesTaken).toBe(escaped.length);
+    expect(escapedRead.rows).toHaveLength(escaped.length);
+    // A CR before the header's last bar leaves no event; after it, the event ends there (no dpt).
+    const crRead = read('wasm', carriageReturns);
+    expect(crRead.rows).toEqual(read('js', carriageReturns).rows);
+    expect(crRead.rows.map((r) => JSON.parse(r) as { src: string; dpt: number | null }).map((r) => [r.src, r.dpt])).toEqual([['192.0.2.10', null]]);
+    expect(crRead.fast!.linesTaken).toBe(1);
+  });
+
   it('takes LEEF 2.0 lines with a | inside a value, and hands back those with a delimiter field', () => {
     const head = '<134>1 2024-11-27T07:40:00Z web-1 ds_agent - - - LEEF:2.0|Trend Micro|Deep Security Agent|20.0|1008610|';
     const attributes = (sep: string) => ['cat=Firewall', 'name=Block Administrative Share | SMB', 'src=192.0.2.7', 'dstPort=445'].join(sep);

@@ -223,7 +223,8 @@ export function scan(start: usize, end: usize, fallbackMs: f64, referenceMs: f64
     let control: usize = 0;
     let backslash: usize = 0;
     // The line's first PIPES_KEPT bars go straight into `pipes` (CEF's header has seven); past
-    // them, and past the rare bytes, a block costs two comparisons.
+    // them a block costs the LF comparison and one test of the rare bytes (CR, U+0000-U+0003,
+    // backslash), which are told apart only when one is there.
     let pipeCount: u32 = 0;
     for (;;) {
       const v = v128.load(q);
