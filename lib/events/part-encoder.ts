@@ -17,8 +17,7 @@ interface EncoderExports extends ModuleMemory {
   presentCount(): number;
   encodeText(rows: number): number;
   packIndices(rows: number, width: number): number;
-  encodeBigint(rows: number): number;
-  encodeTime(rows: number, hour: number): number;
+  encodeInt64(rows: number, kind: number): number;
 }
 
 /** The compiled module's file (built by `npm run build:wasm`). */
@@ -63,19 +62,20 @@ export class PartEncoder {
 
   /** A BIGINT column's first `rows` values (NaN is NULL; every other one a safe integer). */
   bigint(values: Float64Array, rows: number): EncodedInt64 {
-    return this.int64(values, rows, () => this.x.encodeBigint(rows));
+    return this.int64(values, rows, 0);
   }
 
   /** A TIMESTAMP column from event times in ms (NaN is NULL), rounded as store.ts's roundMs, or truncated to the hour. */
   time(ms: Float64Array, rows: number, hour: boolean): EncodedInt64 {
-    return this.int64(ms, rows, () => this.x.encodeTime(rows, hour ? 1 : 0));
+    return this.int64(ms, rows, hour ? 2 : 1);
   }
 
-  private int64(doubles: Float64Array, rows: number, encode: () => number): EncodedInt64 {
+  /** kind: the module's encodeInt64 kinds (0 BIGINT, 1 TIMESTAMP, 2 TIMESTAMP to the hour). */
+  private int64(doubles: Float64Array, rows: number, kind: 0 | 1 | 2): EncodedInt64 {
     const x = this.x;
     x.reserve(rows, 0);
     new Float64Array(x.memory.buffer, x.inputAt(), rows).set(doubles.subarray(0, rows));
-    const count = encode();
+    const count = x.encodeInt64(rows, kind);
     const memory = x.memory.buffer;
     return { count, present: new Uint8Array(memory, x.presentAt(), Math.ceil(rows / 8)), values: new Int32Array(memory, x.outputAt(), count * 2) };
   }

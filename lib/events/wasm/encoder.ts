@@ -140,8 +140,19 @@ export function packIndices(rows: i32, width: i32): i32 {
   return <i32>(end - output);
 }
 
-/** A BIGINT column of `rows` doubles (NaN: NULL; every other one a safe integer): the present ones as int64 at outputAt(), and the presence bits. Returns the count. */
-export function encodeBigint(rows: i32): i32 {
+const MS_PER_HOUR: f64 = 3600000;
+/** encodeInt64's kinds. */
+const BIGINT = 0;
+const TIMESTAMP = 1;
+const TIMESTAMP_HOUR = 2;
+
+/**
+ * An int64 column of `rows` doubles (NaN: NULL), the present ones as int64 at outputAt(), and
+ * the presence bits; returns the count. BIGINT (0): every value a safe integer. TIMESTAMP (1):
+ * event times in ms as microseconds, the ms rounded to the nearest, halves to even, as DuckDB's
+ * CAST(DOUBLE AS BIGINT) (store.ts's roundMs); TIMESTAMP_HOUR (2): truncated to the hour too.
+ */
+export function encodeInt64(rows: i32, kind: i32): i32 {
   let count = 0;
   for (let g = 0; g < rows; g += 8) {
     const end = min(g + 8, rows);
@@ -149,34 +160,14 @@ export function encodeBigint(rows: i32): i32 {
     for (let r = g; r < end; r++) {
       const x = load<f64>(input + (<usize>r << 3));
       if (isNaN(x)) continue;
-      store<i64>(output + (<usize>count << 3), <i64>x);
-      bits |= 1 << <u32>(r - g);
-      count++;
-    }
-    putPresence(<usize>(g >> 3), bits);
-  }
-  presentRows = count;
-  return count;
-}
-
-const MS_PER_HOUR: f64 = 3600000;
-
-/**
- * A TIMESTAMP column of `rows` event times in ms (NaN: NULL) as int64 microseconds at
- * outputAt(), and the presence bits; `hour` truncates each to its hour. The ms round to the
- * nearest, halves to even, as DuckDB's CAST(DOUBLE AS BIGINT) (store.ts's roundMs). Returns the count.
- */
-export function encodeTime(rows: i32, hour: bool): i32 {
-  let count = 0;
-  for (let g = 0; g < rows; g += 8) {
-    const end = min(g + 8, rows);
-    let bits: u32 = 0;
-    for (let r = g; r < end; r++) {
-      const ms = load<f64>(input + (<usize>r << 3));
-      if (isNaN(ms)) continue;
-      let rounded = nearest(ms);
-      if (hour) rounded = floor(rounded / MS_PER_HOUR) * MS_PER_HOUR;
-      store<i64>(output + (<usize>count << 3), (<i64>rounded) * 1000);
+      let value: i64;
+      if (kind == BIGINT) value = <i64>x;
+      else {
+        let rounded = nearest(x);
+        if (kind == TIMESTAMP_HOUR) rounded = floor(rounded / MS_PER_HOUR) * MS_PER_HOUR;
+        value = (<i64>rounded) * 1000;
+      }
+      store<i64>(output + (<usize>count << 3), value);
       bits |= 1 << <u32>(r - g);
       count++;
     }

@@ -642,23 +642,29 @@ function internSource(s: usize, e: usize): i32 {
 }
 
 function growAddresses(): void {
-  const size = (addressMask + 1) << 1;
+  addresses = doubled(addresses, addressMask, true);
+  addressMask = (addressMask << 1) | 1;
+}
+
+/**
+ * An open-addressing table of 8-byte slots (0: empty; the high 32 bits the key) at twice the
+ * size, its entries placed again: by the key itself (the dictionary keeps each entry's hash
+ * there), or `mixed` by addressSlot of it (the address table keeps the address).
+ */
+function doubled(table: usize, mask: u32, mixed: bool): usize {
+  const size = (mask + 1) << 1;
   const grown = heap.alloc(<usize>size << 3);
   memory.fill(grown, 0, <usize>size << 3);
-  const mask = size - 1;
-  for (let old: u32 = 0; old <= addressMask; old++) {
-    const entry = load<u64>(addresses + (<usize>old << 3));
+  const grownMask = size - 1;
+  for (let old: u32 = 0; old <= mask; old++) {
+    const entry = load<u64>(table + (<usize>old << 3));
     if (<i32>entry == 0) continue;
-    let slot = addressSlot(<u32>(entry >>> 32));
-    for (;;) {
-      slot &= mask;
-      if (load<i32>(grown + (<usize>slot << 3)) == 0) break;
-      slot++;
-    }
+    const key = <u32>(entry >>> 32);
+    let slot = (mixed ? addressSlot(key) : key) & grownMask;
+    while (load<i32>(grown + (<usize>slot << 3)) != 0) slot = (slot + 1) & grownMask;
     store<u64>(grown + (<usize>slot << 3), entry);
   }
-  addresses = grown;
-  addressMask = mask;
+  return grown;
 }
 
 function add(s: usize, length: usize, h: u32, slot: u32): i32 {
@@ -688,19 +694,8 @@ function add(s: usize, length: usize, h: u32, slot: u32): i32 {
 }
 
 function rehash(): void {
-  const size = (tableMask + 1) << 1;
-  const grown = heap.alloc(<usize>size << 3);
-  memory.fill(grown, 0, <usize>size << 3);
-  const mask = size - 1;
-  for (let old: u32 = 0; old <= tableMask; old++) {
-    const entry = load<u64>(table + (<usize>old << 3));
-    if (<i32>entry == 0) continue;
-    let slot = <u32>(entry >>> 32) & mask;
-    while (load<i32>(grown + (<usize>slot << 3)) != 0) slot = (slot + 1) & mask;
-    store<u64>(grown + (<usize>slot << 3), entry);
-  }
-  table = grown;
-  tableMask = mask;
+  table = doubled(table, tableMask, false);
+  tableMask = (tableMask << 1) | 1;
 }
 
 // @ts-ignore: decorator
