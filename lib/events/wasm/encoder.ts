@@ -1,8 +1,9 @@
 /**
  * The per-row loops of writing a Parquet part (lib/events/store.ts, lib/events/parquet.ts), in
  * AssemblyScript (compiled to lib/events/wasm/encoder.wasm by `npm run build:wasm`;
- * test/events/part-encoder.test.ts checks the committed file is what this source builds, and
- * that every column it encodes is byte for byte what the TypeScript encoder writes).
+ * test/events/fast-scan.test.ts checks the committed file is what this source builds, and
+ * test/events/part-encoder.test.ts that every part it encodes is byte for byte what the
+ * TypeScript encoder writes).
  *
  * A column of the part is copied in (a text column's dictionary ids, or a number column's
  * doubles), and one call writes what its data page holds: which rows are present (a bit per row,
@@ -60,7 +61,7 @@ export function presentCount(): i32 {
   return presentRows;
 }
 
-/** Bytes [at, at + 8) of `present` from eight rows' presence (bit k: row k). */
+/** The presence byte of rows [8 group, 8 group + 8): bit k is row 8 group + k. */
 // @ts-ignore: decorator
 @inline function putPresence(group: usize, bits: u32): void {
   store<u8>(present + group, <u8>bits);
