@@ -93,9 +93,9 @@ const MEMO_SYSLOG_HOST = KEYS.length + 5;
 const MEMO_COUNT = KEYS.length + 6;
 const MEMO_SLOTS = 1024;
 
-// Local copies: an imported binding is read through a getter on every access.
 /** Slots of takeRows' signature id cache, less one. */
 const SIGNATURE_SLOTS_MASK = (1 << 12) - 1;
+// Local copies: an imported binding is read through a getter on every access.
 const RANGE_LOW = MODULE_RANGES.flatMap((m) => m.ranges.map(([low]) => low));
 const RANGE_HIGH = MODULE_RANGES.flatMap((m) => m.ranges.map(([, high]) => high));
 const RANGE_MODULE = MODULE_RANGES.flatMap((m, i) => m.ranges.map(() => i));
